@@ -1,0 +1,104 @@
+import { elapsedMs, type Instant } from './clock.js';
+
+export type TokenSource = 'fetch' | 'broadcast' | 'snapshot';
+export type Freshness = 'fresh' | 'stale' | 'unservable';
+
+/** One cached token. Its life is counted on this machine's clocks from `since`. */
+export interface Entry {
+  readonly key: string;
+  readonly token: string;
+  readonly iat: number;
+  readonly exp: number;
+  /** Usable life in ms, counted from `since`. */
+  readonly lifeMs: number;
+  readonly since: Instant;
+  /** Sign-out generation the token belongs to (see the coordinator). */
+  readonly epoch: number;
+  readonly source: TokenSource;
+}
+
+export interface Thresholds {
+  /** Refresh once remaining life is <= this. */
+  readonly leewayMs: number;
+  /** Never serve a token with <= this remaining. */
+  readonly cutoffMs: number;
+}
+
+export interface Reading {
+  readonly entry: Entry;
+  readonly remainingMs: number;
+  readonly freshness: Freshness;
+}
+
+export type OfferResult = 'stored' | 'older' | 'same';
+
+export function remainingMs(entry: Entry, now: Instant): number {
+  return entry.lifeMs - elapsedMs(entry.since, now);
+}
+
+/** Wall-clock moment (epoch ms) at which the entry stops being usable, as every tab of the machine reads it. */
+export function expiresAt(entry: Entry, now: Instant): number {
+  return now.wall + remainingMs(entry, now);
+}
+
+/**
+ * The pure token cache: entries, freshness arithmetic and monotonic replacement. No timers, no
+ * I/O; every question takes the time as an argument.
+ */
+export class TokenStore {
+  readonly #entries = new Map<string, Entry>();
+  readonly #t: Thresholds;
+
+  constructor(thresholds: Thresholds) {
+    this.#t = thresholds;
+  }
+
+  freshness(remaining: number): Freshness {
+    if (remaining <= this.#t.cutoffMs) return 'unservable';
+    return remaining <= this.#t.leewayMs ? 'stale' : 'fresh';
+  }
+
+  read(key: string, now: Instant): Reading | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    const remaining = remainingMs(entry, now);
+    return { entry, remainingMs: remaining, freshness: this.freshness(remaining) };
+  }
+
+  /** The entry if it may be served now (fresh or stale), else undefined. */
+  servable(key: string, now: Instant): Entry | undefined {
+    const r = this.read(key, now);
+    return r && r.freshness !== 'unservable' ? r.entry : undefined;
+  }
+
+  /**
+   * Stores `entry` unless the cache holds a newer token for its key (R6: an older `iat` never
+   * replaces a newer one). The same token again is not stored twice.
+   */
+  offer(entry: Entry, now: Instant): OfferResult {
+    const current = this.#entries.get(entry.key);
+    if (current) {
+      if (entry.iat < current.iat) return 'older';
+      if (entry.token === current.token) return 'same';
+      if (entry.iat === current.iat && remainingMs(entry, now) <= remainingMs(current, now)) return 'same';
+    }
+    this.#entries.set(entry.key, entry);
+    return 'stored';
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  keys(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}

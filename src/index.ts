@@ -1,0 +1,17 @@
+import { createTokenCacheWith, type TokenCache } from './create.js';
+import type { TokenCacheOptions } from './options.js';
+
+export type { TokenSource } from './cache.js';
+export type { GetTokenOptions, TokenCache, TokenCacheStats } from './create.js';
+export { TokenCacheError, type TokenCacheErrorCode } from './errors.js';
+export type { TokenCacheEvents, TokenEvent } from './events.js';
+export type { FetchToken, TokenCacheOptions } from './options.js';
+export type { VerifyToken } from './token.js';
+
+/**
+ * One token cache for every tab of this origin that uses the same `name`: the tabs elect a
+ * leader that alone polls and refreshes, and share every token it gets.
+ */
+export function createTokenCache(options: TokenCacheOptions): TokenCache {
+  return createTokenCacheWith(options);
+}

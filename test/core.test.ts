@@ -1,0 +1,349 @@
+import { describe, expect, it, vi } from 'vitest';
+import { TokenCacheError } from '../src/index.js';
+import { claimsOf, pass, useSimulatedTabs } from './helpers.js';
+
+const tabs = useSimulatedTabs();
+
+async function leaderWithToken(options = {}) {
+  const cache = tabs.open(options);
+  await pass(100);
+  expect(cache.isLeader).toBe(true);
+  const token = await cache.getToken();
+  return { cache, token };
+}
+
+/** Settles what is due now without letting time pass: a call that waited on a fetch stays pending. */
+async function settledNow<T>(p: Promise<T>): Promise<{ done: boolean; value?: T }> {
+  const state: { done: boolean; value?: T } = { done: false };
+  p.then((value) => {
+    state.done = true;
+    state.value = value;
+  });
+  await pass(0);
+  return state;
+}
+
+describe('R1-R3: fresh, stale, unservable', () => {
+  it('serves a fresh token from memory with no fetch', async () => {
+    const { cache, token } = await leaderWithToken();
+    await pass(20_000);
+    expect(await cache.getToken()).toBe(token);
+    expect(tabs.server.requests).toBe(1);
+    expect(cache.stats()).toMatchObject({ fetches: 1, hits: 1, misses: 1 });
+  });
+
+  it('serves a stale token at once, refreshes it exactly once in the background, then serves the new one', async () => {
+    const { cache, token } = await leaderWithToken();
+    tabs.server.latencyMs = 1_000;
+    await pass(45_000); // 59 s usable, leeway 15 s: stale from 44 s; the poll at 45 s starts the refresh
+    expect(tabs.server.requests).toBe(2);
+    const calls = await Promise.all([1, 2, 3].map(() => settledNow(cache.getToken())));
+    for (const c of calls) expect(c).toEqual({ done: true, value: token });
+    expect(tabs.server.requests).toBe(2);
+    await pass(1_000);
+    const fresh = await cache.getToken();
+    expect(fresh).not.toBe(token);
+    await pass(10_000);
+    expect(await cache.getToken()).toBe(fresh);
+    expect(tabs.server.requests).toBe(2);
+    expect(cache.stats().staleHits).toBe(3);
+  });
+
+  it('keeps serving the stale token when a background refresh fails, emits error and retries at the next poll', async () => {
+    const { cache, token } = await leaderWithToken();
+    const errors: string[] = [];
+    cache.on('error', ({ key, error }) => errors.push(`${key}:${error.code}`));
+    tabs.server.mode = 'fail';
+    await pass(45_500);
+    expect(tabs.server.requests).toBe(2);
+    expect(errors).toEqual(['default:fetch_failed']);
+    expect(await cache.getToken()).toBe(token);
+    await pass(5_000); // next poll, still before the cutoff (54 s)
+    expect(tabs.server.requests).toBe(3);
+    expect(errors).toHaveLength(2);
+    expect(await cache.getToken()).toBe(token);
+    await pass(5_000); // backoff: the third try waits two polls
+    expect(tabs.server.requests).toBe(3);
+    tabs.server.mode = 'ok';
+    await pass(5_000);
+    expect(tabs.server.requests).toBe(4);
+    expect(await cache.getToken()).not.toBe(token);
+  });
+
+  it('serves a token with 6 s left and fetches when 4 s are left (defaults)', async () => {
+    tabs.server.ttlSeconds = 12; // usable 11 s
+    const { cache, token } = await leaderWithToken();
+    tabs.server.mode = 'fail'; // background refreshes fail: the token stays
+    await pass(5_000);
+    expect(await settledNow(cache.getToken())).toEqual({ done: true, value: token });
+    await pass(2_000);
+    expect(cache.peekToken()).toBeNull();
+    tabs.server.mode = 'ok';
+    const next = await cache.getToken();
+    expect(next).not.toBe(token);
+    expect(cache.stats().misses).toBe(2);
+  });
+});
+
+describe('R4, R7: deduplication and isolation', () => {
+  it('three concurrent misses for one key cause one fetch; two keys two fetches, isolated', async () => {
+    const cache = tabs.open();
+    await pass(100);
+    tabs.server.latencyMs = 200;
+    const same = Promise.all([cache.getToken('a'), cache.getToken('a'), cache.getToken('a')]);
+    const other = cache.getToken('b');
+    await pass(200);
+    const [a1, a2, a3] = await same;
+    const b = await other;
+    expect(a1).toBe(a2);
+    expect(a2).toBe(a3);
+    expect(tabs.server.byKey.get('a')).toBe(1);
+    expect(tabs.server.byKey.get('b')).toBe(1);
+    expect(claimsOf(a1 ?? '').key).toBe('a');
+    expect(claimsOf(b).key).toBe('b');
+    cache.clear();
+    expect(cache.peekToken('a')).toBeNull();
+  });
+});
+
+describe('R6: monotonic replacement', () => {
+  it('a token with an older iat never replaces a newer one', async () => {
+    const { cache, token } = await leaderWithToken();
+    tabs.server.skewMs = -3_600_000; // the next token is issued an hour "earlier"
+    const forced = await cache.getToken('default', { forceRefresh: true });
+    expect(tabs.server.requests).toBe(2);
+    expect(forced).toBe(token);
+    expect(cache.peekToken()).toBe(token);
+  });
+});
+
+describe('clocks: remaining life is measured on this machine', () => {
+  for (const skew of [3_600_000, -3_600_000]) {
+    it(`a server clock ${skew > 0 ? 'ahead of' : 'behind'} this one by 1 h changes nothing`, async () => {
+      tabs.server.skewMs = skew;
+      const { cache, token } = await leaderWithToken();
+      await pass(40_000);
+      expect(await cache.getToken()).toBe(token);
+      expect(tabs.server.requests).toBe(1);
+      await pass(6_000);
+      expect(tabs.server.requests).toBe(2);
+    });
+  }
+
+  it('the wall clock set back 1 h mid-life changes nothing', async () => {
+    const { cache, token } = await leaderWithToken();
+    await pass(20_000);
+    vi.setSystemTime(Date.now() - 3_600_000);
+    await pass(20_000);
+    expect(await cache.getToken()).toBe(token);
+    expect(tabs.server.requests).toBe(1);
+    await pass(6_000);
+    expect(tabs.server.requests).toBe(2);
+  });
+
+  it('the wall clock jumping ahead while the monotonic clock does not (sleep) ages the token by the jump', async () => {
+    const { cache, token } = await leaderWithToken();
+    tabs.server.mode = 'fail';
+    await pass(10_000);
+    vi.setSystemTime(Date.now() + 40_000); // 50 s aged: stale, 9 s left
+    expect(cache.peekToken()).toBe(token);
+    await pass(0);
+    expect(tabs.server.requests).toBe(2); // the stale read started a refresh at once
+    vi.setSystemTime(Date.now() + 5_000); // 55 s aged: 4 s left, under the cutoff
+    expect(cache.peekToken()).toBeNull();
+  });
+});
+
+describe('R15: bad tokens from fetchToken', () => {
+  const cases = [
+    { mode: 'garbage', code: 'invalid_token' },
+    { mode: 'no-exp', code: 'invalid_token' },
+  ] as const;
+  for (const { mode, code } of cases) {
+    it(`${mode} gives ${code} and caches nothing`, async () => {
+      const cache = tabs.open();
+      await pass(100);
+      tabs.server.mode = mode;
+      const error = await cache.getToken().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TokenCacheError);
+      expect((error as TokenCacheError).code).toBe(code);
+      expect(cache.peekToken()).toBeNull();
+      expect(cache.stats()).toMatchObject({ keys: 0, broadcastsSent: 0 });
+    });
+  }
+
+  it('a token whose life is no longer than the cutoff gives token_ttl_too_short', async () => {
+    tabs.server.ttlSeconds = 6; // usable 5 s = hardCutoffSeconds
+    const cache = tabs.open();
+    await pass(100);
+    const error = (await cache.getToken().catch((e: unknown) => e)) as TokenCacheError;
+    expect(error.code).toBe('token_ttl_too_short');
+    expect(cache.peekToken()).toBeNull();
+  });
+
+  it('a token verifyToken rejects gives verification_failed, and no message contains the token', async () => {
+    const seen: string[] = [];
+    const cache = tabs.open({
+      verifyToken: (jwt: string) => {
+        seen.push(jwt);
+        throw new Error('bad signature');
+      },
+    });
+    await pass(100);
+    const error = (await cache.getToken().catch((e: unknown) => e)) as TokenCacheError;
+    expect(error.code).toBe('verification_failed');
+    expect(error.message).toContain('bad signature');
+    expect(seen).toHaveLength(1);
+    expect(error.message).not.toContain(seen[0]);
+    expect(cache.peekToken()).toBeNull();
+  });
+
+  it('fetchToken throwing gives fetch_failed with the cause', async () => {
+    const cache = tabs.open();
+    await pass(100);
+    tabs.server.mode = 'fail';
+    const error = (await cache.getToken().catch((e: unknown) => e)) as TokenCacheError;
+    expect(error.code).toBe('fetch_failed');
+    expect((error.cause as Error).message).toBe('503 Service Unavailable');
+    expect(cache.stats().fetchErrors).toBe(1);
+  });
+
+  it('a fetchToken that never settles is aborted through its signal after fetchTimeoutMs', async () => {
+    let signal: AbortSignal | undefined;
+    const cache = tabs.open({
+      fetchTimeoutMs: 3_000,
+      fetchToken: (_key, ctx) => {
+        signal = ctx.signal;
+        return new Promise<string>(() => {});
+      },
+    });
+    await pass(100);
+    const result = cache.getToken().catch((e: unknown) => e);
+    await pass(2_999);
+    expect(signal?.aborted).toBe(false);
+    await pass(1);
+    const error = (await result) as TokenCacheError;
+    expect(error.code).toBe('fetch_failed');
+    expect(signal?.aborted).toBe(true);
+  });
+});
+
+describe('timers', () => {
+  it('replacing a token leaves no timer of the old one: one fetch per lifetime over ten lifetimes', async () => {
+    const { cache } = await leaderWithToken();
+    await pass(10 * 45_000);
+    // One refresh per 45 s (stale at 44 s, noticed at the next 5 s poll), nothing more.
+    expect(tabs.server.requests).toBe(11);
+    expect(cache.stats().fetches).toBe(11);
+  });
+});
+
+describe('R18: options', () => {
+  it('rejects a leeway below the bound, naming it', () => {
+    const make = () => tabs.open({ refreshLeewaySeconds: 14 });
+    expect(make).toThrow(TokenCacheError);
+    expect(make).toThrow(/hardCutoffSeconds \+ 2 \* pollIntervalMs \/ 1000 = 5 \+ 2 \* 5000 \/ 1000 = 15/);
+  });
+
+  const bad: Array<[string, Record<string, unknown>]> = [
+    ['non-positive poll', { pollIntervalMs: 0 }],
+    ['missing name', { name: undefined }],
+    ['missing fetchToken', { fetchToken: undefined }],
+    ['unknown option', { pollInterval: 5000 }],
+    ['negative cutoff', { hardCutoffSeconds: -1 }],
+  ];
+  for (const [what, options] of bad) {
+    it(`rejects ${what} with invalid_options`, () => {
+      try {
+        tabs.open(options);
+        expect.unreachable();
+      } catch (error) {
+        expect((error as TokenCacheError).code).toBe('invalid_options');
+      }
+    });
+  }
+
+  it('rejects a bad key with invalid_options', async () => {
+    const cache = tabs.open();
+    const error = (await cache.getToken('').catch((e: unknown) => e)) as TokenCacheError;
+    expect(error.code).toBe('invalid_options');
+  });
+});
+
+describe('peekToken', () => {
+  it('returns a servable token or null, and never starts a wait', async () => {
+    const cache = tabs.open();
+    await pass(100);
+    expect(cache.peekToken()).toBeNull();
+    await pass(1_000);
+    expect(tabs.server.requests).toBe(0);
+    const token = await cache.getToken();
+    expect(cache.peekToken()).toBe(token);
+    expect(cache.peekToken('other')).toBeNull();
+  });
+});
+
+describe('R19, R20: close, SSR, storage', () => {
+  it('after close() every call rejects with closed and leadership is released', async () => {
+    const { cache } = await leaderWithToken();
+    const leader: boolean[] = [];
+    cache.on('leader', ({ isLeader }) => leader.push(isLeader));
+    const closing = cache.close();
+    await pass(50);
+    await closing;
+    expect(cache.isLeader).toBe(false);
+    expect(leader).toEqual([false]);
+    const error = (await cache.getToken().catch((e: unknown) => e)) as TokenCacheError;
+    expect(error.code).toBe('closed');
+    expect(cache.peekToken()).toBeNull();
+  });
+
+  it('close() while a fetch is in flight rejects the caller with closed', async () => {
+    const cache = tabs.open();
+    await pass(100);
+    tabs.server.latencyMs = 5_000;
+    const pending = cache.getToken().catch((e: unknown) => e);
+    await pass(10);
+    const closing = cache.close();
+    await pass(50);
+    await closing;
+    expect(((await pending) as TokenCacheError).code).toBe('closed');
+  });
+
+  it('imports in Node with no window, touching no browser global', async () => {
+    expect('window' in globalThis).toBe(false);
+    const mod = await import('../src/index.js');
+    expect(typeof mod.createTokenCache).toBe('function');
+  });
+
+  it('writes nothing to localStorage, sessionStorage, IndexedDB or cookies', async () => {
+    const touched: string[] = [];
+    const spy = (name: string) =>
+      new Proxy(
+        {},
+        {
+          get: (_t, prop) => {
+            touched.push(`${name}.${String(prop)}`);
+            return () => undefined;
+          },
+        },
+      );
+    vi.stubGlobal('localStorage', spy('localStorage'));
+    vi.stubGlobal('sessionStorage', spy('sessionStorage'));
+    vi.stubGlobal('indexedDB', spy('indexedDB'));
+    vi.stubGlobal('document', spy('document'));
+    try {
+      const cache = tabs.open();
+      await pass(100);
+      await cache.getToken();
+      await pass(60_000);
+      cache.clear();
+      const closing = cache.close();
+      await pass(50);
+      await closing;
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(touched.filter((t) => !t.startsWith('document.') || t.includes('cookie'))).toEqual([]);
+  });
+});
