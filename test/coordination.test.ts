@@ -1,0 +1,339 @@
+import { BroadcastChannel } from 'broadcast-channel';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Internals, TokenCache } from '../src/create.js';
+import type { TokenCacheError } from '../src/index.js';
+import { PROTOCOL, VERSION } from '../src/protocol.js';
+import { mainThreadTimers, type Timers } from '../src/timers.js';
+import { openTransport, type Transport } from '../src/transport.js';
+import { pass, useSimulatedTabs } from './helpers.js';
+
+const tabs = useSimulatedTabs();
+
+/** A tab whose heartbeat, poll and channel can be stopped while it keeps leadership (a frozen tab). */
+function silenceable(): Internals & { silence(on: boolean): void } {
+  let silent = false;
+  const base = mainThreadTimers();
+  const timers: Timers = {
+    kind: 'main',
+    every: (ms, fn) =>
+      base.every(ms, () => {
+        if (!silent) fn();
+      }),
+    dispose: () => base.dispose(),
+  };
+  return {
+    silence(on) {
+      silent = on;
+    },
+    timers,
+    openTransport(name, handlers) {
+      const t = openTransport(name, {
+        onMessage: (data) => {
+          if (!silent) handlers.onMessage(data);
+        },
+        onMalformed: handlers.onMalformed,
+      });
+      const wrapped: Transport = {
+        post: (m) => (silent ? Promise.resolve() : t.post(m)),
+        get isLeader() {
+          return t.isLeader;
+        },
+        hasLeader: () => t.hasLeader(),
+        awaitLeadership: () => t.awaitLeadership(),
+        close: () => t.close(),
+      };
+      return wrapped;
+    },
+  };
+}
+
+async function group(n: number): Promise<TokenCache[]> {
+  const caches = Array.from({ length: n }, () => tabs.open());
+  await pass(200);
+  return caches;
+}
+
+function leaders(caches: TokenCache[]): TokenCache[] {
+  return caches.filter((c) => c.isLeader);
+}
+
+/** Awaits a call that crosses tabs: the in-process channel delivers after a few ms of fake time. */
+async function across<T>(p: Promise<T> | undefined, ms = 50): Promise<T | undefined> {
+  await pass(ms);
+  return p;
+}
+
+async function closeNow(cache: TokenCache): Promise<void> {
+  const closing = cache.close();
+  await pass(50);
+  await closing;
+}
+
+describe('R8, R9: one leader, one poller, every token broadcast', () => {
+  it('three tabs: one leader; over five lifetimes one fetch per lifetime, followers never fetch', async () => {
+    const caches = await group(3);
+    expect(leaders(caches)).toHaveLength(1);
+    const leader = leaders(caches)[0] as TokenCache;
+    const followers = caches.filter((c) => c !== leader);
+    const first = await across(followers[0]?.getToken());
+    for (const c of caches) expect(c.peekToken()).toBe(first);
+    for (let lifetime = 0; lifetime < 5; lifetime++) {
+      await pass(45_000);
+      const now = leader.peekToken();
+      for (const f of followers) {
+        expect(f.peekToken()).toBe(now);
+        expect(await f.getToken()).toBe(now);
+      }
+    }
+    // The first token, then one refresh per 45 s lifetime: not lifetimes x tabs.
+    expect(tabs.server.requests).toBe(6);
+    for (const f of followers) {
+      expect(f.stats().fetches).toBe(0);
+      expect(f.stats().broadcastsReceived).toBeGreaterThanOrEqual(5);
+    }
+    expect(leader.stats().broadcastsSent).toBe(6);
+  });
+});
+
+describe('R10: snapshot', () => {
+  it('a new tab beside a leader holding tokens gets them with no fetch', async () => {
+    const [leader] = await group(1);
+    const a = await leader?.getToken('a');
+    const b = await leader?.getToken('b');
+    expect(tabs.server.requests).toBe(2);
+    const sources: string[] = [];
+    const late = tabs.open();
+    late.on('token', (e) => sources.push(`${e.key}:${e.source}`));
+    await pass(100);
+    expect(late.peekToken('a')).toBe(a);
+    expect(late.peekToken('b')).toBe(b);
+    expect(await late.getToken('a')).toBe(a);
+    expect(sources.sort()).toEqual(['a:snapshot', 'b:snapshot']);
+    expect(tabs.server.requests).toBe(2);
+    expect(late.stats().fetches).toBe(0);
+  });
+});
+
+describe('R4: one fetch across tabs', () => {
+  it('three tabs missing a key at once cause one fetch', async () => {
+    const caches = await group(3);
+    tabs.server.latencyMs = 300;
+    const all = Promise.all(caches.map((c) => c.getToken('k')));
+    await pass(500);
+    const got = await all;
+    expect(new Set(got).size).toBe(1);
+    expect(tabs.server.requests).toBe(1);
+  });
+
+  it('with the leader silenced, the followers fall back and fetch once', async () => {
+    const control = silenceable();
+    const leader = tabs.open({}, control);
+    await pass(200);
+    const followers = [tabs.open(), tabs.open()];
+    await pass(200);
+    expect(leader.isLeader).toBe(true);
+    control.silence(true);
+    const all = Promise.all(followers.map((c) => c.getToken('k')));
+    await pass(2_000); // answer timeout (1 s at the default poll), then the fallback fetch
+    const got = await all;
+    expect(got[0]).toBe(got[1]);
+    expect(tabs.server.requests).toBe(1);
+    expect(leader.stats().fetches).toBe(0);
+  });
+});
+
+describe('R11: the leader goes away', () => {
+  it('closing the leader: another leads and keeps refreshing; closing a follower changes nothing', async () => {
+    const caches = await group(3);
+    const leader = leaders(caches)[0] as TokenCache;
+    await leader.getToken();
+    await pass(50);
+    const rest = caches.filter((c) => c !== leader);
+    await closeNow(leader);
+    await pass(100);
+    expect(leaders(rest)).toHaveLength(1);
+    const next = leaders(rest)[0] as TokenCache;
+    const follower = rest.find((c) => c !== next) as TokenCache;
+    await pass(45_000);
+    expect(tabs.server.requests).toBe(2);
+    expect(follower.peekToken()).toBe(next.peekToken());
+    await closeNow(follower);
+    await pass(45_000);
+    expect(next.isLeader).toBe(true);
+    expect(tabs.server.requests).toBe(3);
+  });
+});
+
+describe('R12: a leader alive but not working', () => {
+  it('followers keep tokens fresh themselves with one fetch per key per lifetime, and hand back', async () => {
+    const control = silenceable();
+    const leader = tabs.open({}, control);
+    await pass(200);
+    const followers = [tabs.open(), tabs.open(), tabs.open()];
+    await pass(200);
+    const first = await leader.getToken();
+    await pass(50);
+    control.silence(true);
+    for (let lifetime = 0; lifetime < 4; lifetime++) {
+      for (let s = 0; s < 45; s++) {
+        await pass(1_000);
+        for (const f of followers) expect(f.peekToken()).not.toBeNull();
+      }
+    }
+    expect(leader.isLeader).toBe(true);
+    expect(followers[0]?.peekToken()).not.toBe(first);
+    // The first token, then one per 45 s lifetime among the three followers.
+    expect(tabs.server.requests).toBeLessThanOrEqual(5);
+    expect(tabs.server.requests).toBeGreaterThanOrEqual(4);
+    const before = tabs.server.requests;
+    control.silence(false);
+    await pass(10_000);
+    expect(tabs.server.requests).toBe(before);
+    await pass(45_000);
+    expect(tabs.server.requests).toBe(before + 1);
+    expect(leader.stats().fetches).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('R13: sign out everywhere', () => {
+  it('clear() while a fetch is in flight: no tab holds a token afterwards and the late token is dropped', async () => {
+    const caches = await group(3);
+    const leader = leaders(caches)[0] as TokenCache;
+    const follower = caches.find((c) => c !== leader) as TokenCache;
+    await leader.getToken();
+    await pass(50);
+    tabs.server.latencyMs = 2_000;
+    const forced = follower.getToken('default', { forceRefresh: true }).catch((e: unknown) => e);
+    await pass(500);
+    expect(tabs.server.requests).toBe(2);
+    const clears: string[] = [];
+    for (const c of caches) c.on('clear', ({ origin }) => clears.push(origin));
+    follower.clear();
+    await pass(50);
+    expect(clears.sort()).toEqual(['local', 'remote', 'remote']);
+    for (const c of caches) expect(c.peekToken()).toBeNull();
+    expect(((await forced) as TokenCacheError).code).toBe('cleared');
+    await pass(3_000);
+    for (const c of caches) expect(c.peekToken()).toBeNull();
+    const next = await across(follower.getToken(), 2_100);
+    expect(tabs.server.requests).toBe(3);
+    await pass(50);
+    for (const c of caches) expect(c.peekToken()).toBe(next);
+  });
+});
+
+describe('R14: validation of incoming messages', () => {
+  it('1,000 random malformed messages: no throw, all counted, tokens unaffected', async () => {
+    const caches = await group(2);
+    const token = await caches[0]?.getToken();
+    await pass(50);
+    const hostile = new BroadcastChannel('tab-token-cache:test');
+    const base = {
+      p: fc.constant(PROTOCOL),
+      v: fc.constant(VERSION),
+      name: fc.constant('test'),
+      from: fc.constant('x'),
+      epoch: fc.constant(0),
+    };
+    const messages = fc.sample(
+      fc.oneof(
+        fc.anything(),
+        fc.record({ ...base, type: fc.constantFrom('token', 'snapshot', 'ask', 'ack', 'bogus') }),
+        fc.record({
+          ...base,
+          type: fc.constant('token'),
+          key: fc.string(),
+          token: fc.string(),
+          expiresAt: fc.double(),
+        }),
+        fc.record({ ...base, v: fc.integer({ min: 2, max: 9 }), type: fc.constant('clear') }),
+        fc.record({
+          ...base,
+          epoch: fc.oneof(fc.double({ noInteger: true }), fc.string(), fc.constant(-1)),
+          type: fc.constant('clear'),
+        }),
+      ),
+      { numRuns: 1_000, seed: 42 },
+    );
+    for (const m of messages) {
+      const posted = hostile.postMessage(m);
+      await pass(6);
+      await posted;
+    }
+    for (const c of caches) {
+      expect(c.stats().messagesRejected).toBe(1_000);
+      expect(c.peekToken()).toBe(token);
+    }
+    await across(hostile.close());
+  });
+
+  it('a token for another cache name on the same channel is ignored', async () => {
+    const [cache] = await group(1);
+    const hostile = new BroadcastChannel('tab-token-cache:test');
+    const jwt = tabs.server.issue('default');
+    const posted = hostile.postMessage({
+      p: PROTOCOL,
+      v: VERSION,
+      name: 'other',
+      from: 'x',
+      epoch: 0,
+      type: 'token',
+      key: 'default',
+      token: jwt,
+      expiresAt: Date.now() + 30_000,
+    });
+    await pass(50);
+    await posted;
+    expect(cache?.peekToken()).toBeNull();
+    expect(cache?.stats().messagesRejected).toBe(1);
+    await across(hostile.close());
+  });
+
+  it('a broadcast token that verifyToken rejects is dropped and counted', async () => {
+    const good = tabs.open();
+    await pass(100);
+    const strict = tabs.open({
+      verifyToken: () => {
+        throw new Error('not ours');
+      },
+    });
+    await pass(100);
+    await good.getToken();
+    await pass(50);
+    expect(strict.peekToken()).toBeNull();
+    expect(strict.stats().messagesRejected).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('R17: visible again', () => {
+  it('a follower that becomes visible asks the leader to revalidate stale tokens', async () => {
+    const listeners = new Map<string, () => void>();
+    const fakeDoc = {
+      visibilityState: 'visible',
+      addEventListener: (type: string, fn: () => void) => listeners.set(type, fn),
+      removeEventListener: () => {},
+    };
+    (globalThis as { document?: unknown }).document = fakeDoc;
+    try {
+      const leaderControl = silenceable();
+      const leader = tabs.open({}, leaderControl);
+      await pass(200);
+      const follower = tabs.open();
+      await pass(200);
+      const token = await across(follower.getToken(), 1_100);
+      leaderControl.silence(true);
+      await pass(9_000); // the leader's poll stops, the watch has not yet fired
+      leaderControl.silence(false);
+      expect(tabs.server.requests).toBe(1);
+      await pass(37_000); // stale now, but it is the follower that notices first
+      listeners.get('visibilitychange')?.();
+      await pass(50);
+      expect(tabs.server.requests).toBe(2);
+      expect(follower.peekToken()).not.toBe(token);
+      expect(leader.isLeader).toBe(true);
+    } finally {
+      delete (globalThis as { document?: unknown }).document;
+    }
+  });
+});
