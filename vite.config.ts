@@ -13,5 +13,6 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     environment: 'node',
     testTimeout: 20_000,
+    reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
   },
 });

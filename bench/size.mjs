@@ -1,0 +1,58 @@
+// The browser bundle's size: the library with its dependencies, minified and gzipped, and each
+// dependency alone. `node bench/size.mjs --check` fails above the budget (8 KB gzipped).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+
+export const BUDGET_BYTES = 8 * 1024;
+
+async function bundle(code) {
+  // The entry lives inside the project, so its imports resolve against our node_modules.
+  const dir = mkdtempSync(join(import.meta.dirname, '.size-'));
+  const entry = join(dir, 'entry.js');
+  writeFileSync(entry, code);
+  const out = await build({
+    configFile: false,
+    logLevel: 'silent',
+    build: {
+      write: false,
+      minify: true,
+      target: 'es2022',
+      lib: { entry, formats: ['es'], fileName: 'entry' },
+      rollupOptions: { external: [] },
+    },
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
+  const chunks = (Array.isArray(out) ? out[0] : out).output.filter((o) => o.type === 'chunk');
+  const js = chunks.map((c) => c.code).join('\n');
+  return { min: Buffer.byteLength(js), gzip: gzipSync(js, { level: 9 }).length };
+}
+
+const lib = new URL('../src/index.ts', import.meta.url).pathname;
+export async function measureSizes() {
+  return [
+    {
+      what: 'tab-token-cache (with its dependencies)',
+      ...(await bundle(`export * from ${JSON.stringify(lib)};`)),
+    },
+    {
+      what: 'broadcast-channel alone (BroadcastChannel, createLeaderElection)',
+      ...(await bundle(`export { BroadcastChannel, createLeaderElection } from 'broadcast-channel';`)),
+    },
+    { what: 'jose alone (decodeJwt)', ...(await bundle(`export { decodeJwt } from 'jose';`)) },
+    { what: 'nanoevents alone', ...(await bundle(`export { createNanoEvents } from 'nanoevents';`)) },
+  ];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const sizes = await measureSizes();
+  for (const s of sizes) console.log(`${s.what}: ${s.min} B minified, ${s.gzip} B gzipped`);
+  const total = sizes[0].gzip;
+  if (process.argv.includes('--check')) {
+    if (total > BUDGET_BYTES) {
+      console.error(`size budget exceeded: ${total} B gzipped > ${BUDGET_BYTES} B`);
+      process.exit(1);
+    }
+    console.log(`size budget ok: ${total} B gzipped <= ${BUDGET_BYTES} B`);
+  }
+}
