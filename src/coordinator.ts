@@ -53,6 +53,9 @@ export class Coordinator {
   #lastHeard: number;
   #heardAny = false;
   #lastTick: number | undefined;
+  #lastWatch: number;
+  /** A leader back from a freeze refreshes nothing until then (monotonic ms). */
+  #quietUntil = 0;
   #stopPoll: (() => void) | undefined;
   readonly #stopWatch: () => void;
   readonly #inflight = new Map<string, Promise<Entry | undefined>>();
@@ -70,6 +73,7 @@ export class Coordinator {
     this.#o = deps.options;
     this.#message = messenger(this.#o.name, deps.tabId);
     this.#lastHeard = deps.clock.now().mono;
+    this.#lastWatch = this.#lastHeard;
     this.#transport = deps.openTransport(`tab-token-cache:${this.#o.name}`, {
       onMessage: (data) => this.#onMessage(data),
       onMalformed: () => {
@@ -169,19 +173,29 @@ export class Coordinator {
     this.#lastTick = now.mono;
     if (gap > 2 * this.#o.pollIntervalMs) {
       // Back from a freeze: the followers kept the tokens fresh meanwhile (R12). Ask for what
-      // they hold (before the heartbeat that ends their watch) and refresh at the next tick.
+      // they hold (before the heartbeat that ends their watch), and refresh nothing for one poll
+      // interval, while their answers (and ticks queued during the freeze) arrive.
       this.#post('snapshot-request', {});
-      this.#post('heartbeat', {});
-      return;
+      this.#quietUntil = now.mono + this.#o.pollIntervalMs;
     }
     this.#post('heartbeat', {});
-    this.#refreshAllStale(now);
+    if (now.mono >= this.#quietUntil) this.#refreshAllStale(now);
   }
 
   /** Followers: notice a leader that holds leadership but does not work (R12). */
   #watch(): void {
     if (this.#closed || this.#leading) return;
     const now = this.#d.clock.now();
+    const gap = now.mono - this.#lastWatch;
+    this.#lastWatch = now.mono;
+    if (gap > this.#o.pollIntervalMs) {
+      // This tab was frozen or throttled itself: the silence it saw is its own, not the
+      // leader's. Give the leader a fresh window and catch up on the tokens.
+      this.#lastHeard = now.mono;
+      this.#leaderSilent = false;
+      this.#post('snapshot-request', {});
+      return;
+    }
     this.#leaderSilent = now.mono - this.#lastHeard > 2 * this.#o.pollIntervalMs;
     if (this.#leaderSilent) this.#refreshAllStale(now);
   }
@@ -206,6 +220,11 @@ export class Coordinator {
   // --- fetching ---------------------------------------------------------------------------
 
   async #acquire(key: string, force: boolean): Promise<Entry> {
+    if (this.#leading && !force && this.#d.clock.now().mono < this.#quietUntil) {
+      // Just back from a freeze: the followers' tokens are on their way.
+      const arrived = await this.#waitFor(key, 'servable', this.#o.answerTimeoutMs);
+      if (arrived) return arrived;
+    }
     if (!this.#leading && (await this.#leaderReachable())) {
       const answered = await this.#ask(key, force ? 'force' : 'miss');
       if (answered) return answered;
@@ -433,7 +452,9 @@ export class Coordinator {
     const m = v.message;
     if (m.from === this.#d.tabId) return;
     if (m.type === 'clear') {
-      if (m.epoch > this.#epoch) this.#applyClear(m.epoch, 'remote');
+      // Every clear signs this tab out, even from a tab that had not caught up with the group's
+      // generation: this tab's generation only ever rises, past both.
+      this.#applyClear(Math.max(this.#epoch + 1, m.epoch), 'remote');
       return;
     }
     // A tab ahead of us saw a sign-out that happened before this tab existed: adopt its generation.

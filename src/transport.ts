@@ -32,10 +32,25 @@ interface NativeState {
   fn: ((msg: Envelope) => void) | null;
 }
 
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null;
+}
+
+/**
+ * broadcast-channel's envelope. Its leader-election messages ('internal') are read without checks
+ * by its own listeners, so they must look exactly like what the elector sends.
+ */
 function isEnvelope(x: unknown): x is Envelope {
-  if (typeof x !== 'object' || x === null) return false;
-  const e = x as Record<string, unknown>;
-  return (e.type === 'message' || e.type === 'internal') && typeof e.time === 'number';
+  if (!isRecord(x) || typeof x.time !== 'number') return false;
+  if (x.type === 'message') return true;
+  const d = x.data;
+  return (
+    x.type === 'internal' &&
+    isRecord(d) &&
+    d.context === 'leader' &&
+    (d.action === 'apply' || d.action === 'tell' || d.action === 'death') &&
+    typeof d.token === 'string'
+  );
 }
 
 let lastMicros = 0;

@@ -196,6 +196,28 @@ describe('R12: a leader alive but not working', () => {
   });
 });
 
+describe('R12: a follower back from a freeze', () => {
+  it('does not mistake its own freeze for a silent leader: it catches up without a fetch', async () => {
+    const leader = tabs.open();
+    await pass(200);
+    const control = silenceable();
+    const follower = tabs.open({}, control);
+    await pass(200);
+    const first = await leader.getToken();
+    await pass(50);
+    expect(follower.peekToken()).toBe(first);
+    control.silence(true);
+    await pass(50_000); // the leader refreshed at 45 s; the frozen follower still holds a stale token
+    expect(tabs.server.requests).toBe(2);
+    control.silence(false);
+    await pass(2_000);
+    expect(follower.peekToken()).toBe(leader.peekToken());
+    expect(follower.peekToken()).not.toBe(first);
+    expect(tabs.server.requests).toBe(2);
+    expect(follower.stats().fetches).toBe(0);
+  });
+});
+
 describe('R13: sign out everywhere', () => {
   it('clear() while a fetch is in flight: no tab holds a token afterwards and the late token is dropped', async () => {
     const caches = await group(3);
@@ -226,8 +248,7 @@ describe('R13: sign out everywhere', () => {
 describe('R14: validation of incoming messages', () => {
   it('1,000 random malformed messages: no throw, all counted, tokens unaffected', async () => {
     const caches = await group(2);
-    const token = await caches[0]?.getToken();
-    await pass(50);
+    const token = await across(caches[0]?.getToken());
     const hostile = new BroadcastChannel('tab-token-cache:test');
     const base = {
       p: fc.constant(PROTOCOL),

@@ -1,0 +1,31 @@
+// Mounts the token server (token-server.ts) inside Vite's dev and preview servers, so that
+// `npm run playground` is one process serving both the page and the API.
+
+import type { Plugin } from 'vite';
+import { createTokenServer, type TokenServerOptions } from './token-server.js';
+
+export function tokenServerPlugin(options: TokenServerOptions = {}): Plugin {
+  return {
+    name: 'tab-token-cache:token-server',
+    configureServer(server) {
+      // A fresh key pair and fresh counters each time the dev server starts.
+      const tokens = createTokenServer(options);
+      // Added directly (not from a returned function), so it runs before Vite's own middlewares;
+      // paths that are not the token server's fall through to Vite.
+      server.middlewares.use((req, res, next) => {
+        void tokens.handle(req, res, next);
+      });
+      server.httpServer?.once('listening', () => {
+        server.config.logger.info('  token server: /api/token, /api/protected, /api/stats, /api/control', {
+          timestamp: true,
+        });
+      });
+    },
+    configurePreviewServer(server) {
+      const tokens = createTokenServer(options);
+      server.middlewares.use((req, res, next) => {
+        void tokens.handle(req, res, next);
+      });
+    },
+  };
+}

@@ -1,0 +1,430 @@
+// The playground's token server: plain Node request handling, no Vite in here, so that the
+// unit tests can drive it through a bare `node:http` server (see plugin.ts for the Vite side).
+//
+//   POST /api/token          { key? }                        -> { token } (ES256 JWT)
+//   GET  /.well-known/jwks.json                              -> { keys: [publicJwk] }
+//   GET  /api/protected      Authorization: Bearer <jwt>     -> { sub, key } | 401 { error }
+//   GET  /api/stats                                          -> { requests, byKey, accepted, rejected }
+//   POST /api/stats/reset                                    -> the zeroed stats
+//   POST /api/control        { ttlSeconds?, latencyMs?, mode? } -> { ttlSeconds, latencyMs, mode }
+//
+// Every other path falls through to `next()` (Vite serves the page).
+
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errors, exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from 'jose';
+
+export type ServerMode = 'ok' | 'fail' | 'garbage';
+
+export const SERVER_MODES: readonly ServerMode[] = ['ok', 'fail', 'garbage'];
+
+export interface ControlState {
+  /** Lifetime of issued tokens: exp = iat + ttlSeconds. */
+  ttlSeconds: number;
+  /** Delay before /api/token answers (the request is counted before it). */
+  latencyMs: number;
+  /** 'ok': tokens; 'fail': 503; 'garbage': 200 with a token that is not a JWT. */
+  mode: ServerMode;
+}
+
+export interface ServerStats {
+  /** Token requests received, counted on arrival (before any latency), whatever the mode. */
+  requests: number;
+  /** The same, per key. */
+  byKey: Record<string, number>;
+  /** /api/protected calls that presented a valid token. */
+  accepted: number;
+  /** /api/protected calls refused with 401. */
+  rejected: number;
+}
+
+export interface TokenServerOptions {
+  /** Initial control state; defaults: ttl 60 s, latency 0 ms, mode 'ok'. */
+  ttlSeconds?: number;
+  latencyMs?: number;
+  mode?: ServerMode;
+  /** The server's clock in epoch ms, used to sign (iat) and to verify (exp). Default Date.now. */
+  now?: () => number;
+  /** How the latency is waited out. Default: setTimeout, cut short if the client goes away. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** `sub` of every issued token. Default 'user_demo'. */
+  subject?: string;
+  /** Largest accepted request body in bytes; larger ones get 413. Default 16 KiB. */
+  maxBodyBytes?: number;
+}
+
+export type NextFunction = (err?: unknown) => void;
+
+export interface TokenServer {
+  /**
+   * Handles one request. Resolves true when it answered, false when the path is not the token
+   * server's (then `next` was called, if given). Never rejects.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, next?: NextFunction): Promise<boolean>;
+  /** Resolves once the key pair exists; `handle` waits for it on its own. */
+  ready: Promise<void>;
+  /** Live counters (read-only view; use reset() to zero them). */
+  readonly stats: ServerStats;
+  /** Live control state (change it through POST /api/control). */
+  readonly control: Readonly<ControlState>;
+  /** The public key as served by /.well-known/jwks.json. */
+  publicJwk(): Promise<JWK>;
+  /** Zeroes the counters (what POST /api/stats/reset does). */
+  resetStats(): void;
+}
+
+/** An error that becomes a JSON `{ error: message }` answer with the given status. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const TTL_MIN = 2;
+const TTL_MAX = 3600;
+const LATENCY_MIN = 0;
+const LATENCY_MAX = 60_000;
+const KEY_MAX_LENGTH = 256; // the library accepts keys of up to 256 characters
+const DEFAULT_KEY = 'default';
+
+/** Known paths and the one method each accepts. */
+const ROUTES: Record<string, 'GET' | 'POST'> = {
+  '/api/token': 'POST',
+  '/.well-known/jwks.json': 'GET',
+  '/api/protected': 'GET',
+  '/api/stats': 'GET',
+  '/api/stats/reset': 'POST',
+  '/api/control': 'POST',
+};
+
+function showValue(value: unknown): string {
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new HttpError(400, `${name} must be an integer between ${min} and ${max}, got ${showValue(value)}`);
+  }
+  return value;
+}
+
+function checkMode(value: unknown): ServerMode {
+  if (typeof value !== 'string' || !(SERVER_MODES as readonly string[]).includes(value)) {
+    throw new HttpError(400, `mode must be one of ${SERVER_MODES.join(', ')}, got ${showValue(value)}`);
+  }
+  return value as ServerMode;
+}
+
+function checkFields(body: Record<string, unknown>, allowed: readonly string[]): void {
+  const unknown = Object.keys(body).filter((field) => !allowed.includes(field));
+  if (unknown.length > 0) {
+    const list = unknown.map((field) => JSON.stringify(field)).join(', ');
+    throw new HttpError(400, `unknown field(s) ${list}; allowed: ${allowed.join(', ')}`);
+  }
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.writableEnded || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/**
+ * Reads the whole body, at most `limit` bytes (else 413), and parses it as a JSON object.
+ * An empty body counts as `{}`.
+ */
+function readJsonObject(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const tooLarge = () =>
+      new HttpError(413, `request body too large: at most ${limit} bytes`, { connection: 'close' });
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume(); // drain it; the answer closes the connection
+      reject(tooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        chunks.length = 0;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', (err) => {
+      if (failed) return;
+      failed = true;
+      reject(new HttpError(400, `could not read the request body: ${err.message}`));
+    });
+    req.on('end', () => {
+      if (failed) return;
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') {
+        resolve({});
+        return;
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        reject(new HttpError(400, `request body is not valid JSON: ${reason}`));
+        return;
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        reject(new HttpError(400, `request body must be a JSON object, got ${showValue(parsed)}`));
+        return;
+      }
+      resolve(parsed as Record<string, unknown>);
+    });
+  });
+}
+
+function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export function createTokenServer(options: TokenServerOptions = {}): TokenServer {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? defaultSleep;
+  const subject = options.subject ?? 'user_demo';
+  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024;
+
+  const control: ControlState = {
+    ttlSeconds: checkInteger('ttlSeconds', options.ttlSeconds ?? 60, TTL_MIN, TTL_MAX),
+    latencyMs: checkInteger('latencyMs', options.latencyMs ?? 0, LATENCY_MIN, LATENCY_MAX),
+    mode: checkMode(options.mode ?? 'ok'),
+  };
+
+  const byKey = new Map<string, number>();
+  const counters = { requests: 0, accepted: 0, rejected: 0 };
+
+  const snapshot = (): ServerStats => ({
+    requests: counters.requests,
+    byKey: Object.fromEntries(byKey),
+    accepted: counters.accepted,
+    rejected: counters.rejected,
+  });
+
+  const resetStats = () => {
+    counters.requests = 0;
+    counters.accepted = 0;
+    counters.rejected = 0;
+    byKey.clear();
+  };
+
+  const kid = `playground-${randomUUID().slice(0, 8)}`;
+  const keys = (async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
+    return { publicKey, privateKey, jwk };
+  })();
+  // Keep an early failure from being an unhandled rejection; `handle` reports it as a 500.
+  keys.catch(() => {});
+
+  async function issueToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJsonObject(req, maxBodyBytes);
+    checkFields(body, ['key']);
+    let key = DEFAULT_KEY;
+    if ('key' in body) {
+      const value = body.key;
+      if (typeof value !== 'string' || value.length === 0 || value.length > KEY_MAX_LENGTH) {
+        throw new HttpError(
+          400,
+          `key must be a non-empty string of at most ${KEY_MAX_LENGTH} characters, got ${showValue(value)}`,
+        );
+      }
+      key = value;
+    }
+
+    // Counted on arrival, before the latency, whatever the mode answers.
+    counters.requests++;
+    byKey.set(key, (byKey.get(key) ?? 0) + 1);
+
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    res.on('close', onClose);
+    try {
+      await sleep(control.latencyMs, gone.signal);
+    } finally {
+      res.off('close', onClose);
+    }
+    if (gone.signal.aborted) return; // the client left while we were "slow"
+
+    // Read the mode after the latency: a /api/control call during the wait takes effect.
+    if (control.mode === 'fail') {
+      sendJson(res, 503, { error: 'unavailable' });
+      return;
+    }
+    if (control.mode === 'garbage') {
+      sendJson(res, 200, { token: 'this-is-not-a-jwt' });
+      return;
+    }
+    const { privateKey } = await keys;
+    const iat = Math.floor(now() / 1000);
+    const token = await new SignJWT({ key })
+      .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
+      .setSubject(subject)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + control.ttlSeconds)
+      .setJti(randomUUID())
+      .sign(privateKey);
+    sendJson(res, 200, { token });
+  }
+
+  async function protectedResource(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refuse = (error: 'expired' | 'invalid' | 'missing') => {
+      counters.rejected++;
+      sendJson(res, 401, { error }, { 'www-authenticate': 'Bearer' });
+    };
+    const header = req.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
+    const jwt = match?.[1];
+    if (jwt === undefined) {
+      refuse('missing');
+      return;
+    }
+    const { publicKey } = await keys;
+    try {
+      // No clock tolerance: a token is refused from its exp second on.
+      const { payload } = await jwtVerify(jwt, publicKey, {
+        algorithms: ['ES256'],
+        currentDate: new Date(now()),
+      });
+      counters.accepted++;
+      sendJson(res, 200, { sub: payload.sub, key: payload.key });
+    } catch (err) {
+      refuse(err instanceof errors.JWTExpired ? 'expired' : 'invalid');
+    }
+  }
+
+  async function setControl(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJsonObject(req, maxBodyBytes);
+    checkFields(body, ['ttlSeconds', 'latencyMs', 'mode']);
+    // Validate everything before changing anything.
+    const next: ControlState = { ...control };
+    if ('ttlSeconds' in body) next.ttlSeconds = checkInteger('ttlSeconds', body.ttlSeconds, TTL_MIN, TTL_MAX);
+    if ('latencyMs' in body) {
+      next.latencyMs = checkInteger('latencyMs', body.latencyMs, LATENCY_MIN, LATENCY_MAX);
+    }
+    if ('mode' in body) next.mode = checkMode(body.mode);
+    Object.assign(control, next);
+    sendJson(res, 200, { ...control });
+  }
+
+  async function route(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    switch (path) {
+      case '/api/token':
+        return issueToken(req, res);
+      case '/.well-known/jwks.json':
+        sendJson(res, 200, { keys: [(await keys).jwk] });
+        return;
+      case '/api/protected':
+        return protectedResource(req, res);
+      case '/api/stats':
+        sendJson(res, 200, snapshot());
+        return;
+      case '/api/stats/reset':
+        req.resume(); // a body, if any, is ignored
+        resetStats();
+        sendJson(res, 200, snapshot());
+        return;
+      case '/api/control':
+        return setControl(req, res);
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, next?: NextFunction): Promise<boolean> {
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      path = '';
+    }
+    const method = ROUTES[path];
+    if (method === undefined) {
+      next?.();
+      return false;
+    }
+    try {
+      if (req.method !== method) {
+        req.resume();
+        throw new HttpError(405, `${req.method ?? '?'} is not allowed on ${path}; use ${method}`, {
+          allow: method,
+        });
+      }
+      await route(path, req, res);
+    } catch (err) {
+      if (err instanceof HttpError) {
+        sendJson(res, err.status, { error: err.message }, err.headers);
+      } else {
+        const reason = err instanceof Error ? err.message : String(err);
+        sendJson(res, 500, { error: `token server failure: ${reason}` });
+      }
+    }
+    return true;
+  }
+
+  const ready = keys.then(() => undefined);
+  ready.catch(() => {});
+
+  return {
+    handle,
+    ready,
+    stats: {
+      get requests() {
+        return counters.requests;
+      },
+      get byKey() {
+        return Object.fromEntries(byKey);
+      },
+      get accepted() {
+        return counters.accepted;
+      },
+      get rejected() {
+        return counters.rejected;
+      },
+    },
+    control,
+    publicJwk: async () => ({ ...(await keys).jwk }),
+    resetStats,
+  };
+}

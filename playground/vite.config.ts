@@ -1,0 +1,29 @@
+// `npm run playground`: serves playground/index.html with the token server mounted as a plugin.
+// The page imports the library straight from ../src, so edits to the library hot-reload here.
+
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+import { tokenServerPlugin } from './server/plugin.js';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const port = Number(process.env.PORT) || 5173;
+
+export default defineConfig({
+  root,
+  plugins: [tokenServerPlugin()],
+  // Code that imports the package by name gets the sources too.
+  resolve: { alias: { 'tab-token-cache': fileURLToPath(new URL('../src/index.ts', import.meta.url)) } },
+  clearScreen: false,
+  server: {
+    host: 'localhost',
+    port, // `--port` on the command line still wins
+    strictPort: false,
+    // The page imports ../src/index.ts, which is outside this root.
+    fs: { allow: [repoRoot] },
+    // The end-to-end tests and the benchmark set PLAYGROUND_NO_WATCH: an edit to src/ during a
+    // run must not reload every tab under test.
+    ...(process.env.PLAYGROUND_NO_WATCH ? { watch: null, hmr: false } : {}),
+  },
+  preview: { host: 'localhost', port },
+});

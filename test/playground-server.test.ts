@@ -1,0 +1,491 @@
+// The playground's token server, driven through a real node:http server on an ephemeral port
+// (no Vite, no browser). Time is an injected clock and latency an injected sleep, so nothing
+// here waits on wall-clock time and hopes.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  generateKeyPair,
+  type JSONWebKeySet,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createTokenServer,
+  type ServerStats,
+  type TokenServer,
+  type TokenServerOptions,
+} from '../playground/server/token-server';
+
+interface Harness {
+  base: string;
+  tokens: TokenServer;
+  clock: { now: number };
+  post(path: string, body?: unknown, init?: RequestInit): Promise<Response>;
+  get(path: string, init?: RequestInit): Promise<Response>;
+  token(key?: string): Promise<string>;
+  stats(): Promise<ServerStats>;
+}
+
+const servers: Server[] = [];
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+// A fixed instant with a fractional second, so that iat rounding is visible.
+const T0 = Date.UTC(2030, 0, 1, 12, 0, 0, 750);
+
+async function start(options: TokenServerOptions = {}): Promise<Harness> {
+  const clock = { now: T0 };
+  const tokens = createTokenServer({ now: () => clock.now, ...options });
+  const server = createServer((req, res) => {
+    void tokens.handle(req, res, () => {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('fell through to next()');
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const base = `http://127.0.0.1:${port}`;
+
+  const post = (path: string, body?: unknown, init: RequestInit = {}) =>
+    fetch(base + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      ...init,
+    });
+  const get = (path: string, init: RequestInit = {}) => fetch(base + path, init);
+  const token = async (key?: string) => {
+    const res = await post('/api/token', key === undefined ? {} : { key });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { token: string };
+    return body.token;
+  };
+  const stats = async () => (await (await get('/api/stats')).json()) as ServerStats;
+  return { base, tokens, clock, post, get, token, stats };
+}
+
+async function errorOf(res: Response): Promise<string> {
+  const body = (await res.json()) as { error: unknown };
+  expect(typeof body.error).toBe('string');
+  return body.error as string;
+}
+
+function expectJsonHeaders(res: Response): void {
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(res.headers.get('cache-control')).toBe('no-store');
+}
+
+/** A sleep the test releases by hand; `entered` resolves (with the ms asked for) once it is waited on. */
+function manualSleep() {
+  let enter!: (call: { ms: number; signal: AbortSignal }) => void;
+  const entered = new Promise<{ ms: number; signal: AbortSignal }>((resolve) => {
+    enter = resolve;
+  });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const sleep = (ms: number, signal: AbortSignal) => {
+    enter({ ms, signal });
+    return released;
+  };
+  return { sleep, entered, release };
+}
+
+describe('POST /api/token', () => {
+  it('issues an ES256 JWT with iat, exp = iat + 60, sub, key and a unique jti, verifiable with the JWKS', async () => {
+    const h = await start();
+    const res = await h.post('/api/token', { key: 'org_42:template_a' });
+    expect(res.status).toBe(200);
+    expectJsonHeaders(res);
+    const { token } = (await res.json()) as { token: string };
+
+    const claims = decodeJwt(token);
+    expect(claims.iat).toBe(Math.floor(T0 / 1000));
+    expect(claims.exp).toBe(Math.floor(T0 / 1000) + 60);
+    expect(claims.sub).toBe('user_demo');
+    expect(claims.key).toBe('org_42:template_a');
+    expect(claims.jti).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+
+    const jwksRes = await h.get('/.well-known/jwks.json');
+    expect(jwksRes.status).toBe(200);
+    expectJsonHeaders(jwksRes);
+    const jwks = (await jwksRes.json()) as JSONWebKeySet;
+    expect(jwks.keys).toHaveLength(1);
+    const [jwk] = jwks.keys;
+    expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+    expect(typeof jwk?.kid).toBe('string');
+    expect(jwk).not.toHaveProperty('d'); // never the private part
+    expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'ES256', kid: jwk?.kid });
+
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), {
+      algorithms: ['ES256'],
+      currentDate: new Date(T0),
+    });
+    expect(payload.key).toBe('org_42:template_a');
+
+    const other = decodeJwt(await h.token('org_42:template_a'));
+    expect(other.jti).not.toBe(claims.jti);
+  });
+
+  it('uses the real clock by default', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const h = await start({ now: Date.now });
+    const claims = decodeJwt(await h.token());
+    const after = Math.floor(Date.now() / 1000);
+    expect(claims.iat).toBeGreaterThanOrEqual(before);
+    expect(claims.iat).toBeLessThanOrEqual(after);
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(60);
+  });
+
+  it("uses key 'default' when the key is omitted or the body is empty", async () => {
+    const h = await start();
+    expect(decodeJwt(await h.token()).key).toBe('default');
+    const res = await h.post('/api/token');
+    expect(res.status).toBe(200);
+    const { token } = (await res.json()) as { token: string };
+    expect(decodeJwt(token).key).toBe('default');
+    expect((await h.stats()).byKey).toEqual({ default: 2 });
+  });
+
+  it('follows the ttl set through /api/control', async () => {
+    const h = await start();
+    const res = await h.post('/api/control', { ttlSeconds: 2 });
+    expect(res.status).toBe(200);
+    const claims = decodeJwt(await h.token());
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(2);
+  });
+
+  it.each([
+    ['malformed JSON', '{"key":', /not valid JSON/],
+    ['a JSON array', '["a"]', /must be a JSON object, got an array/],
+    ['a JSON string', '"a"', /must be a JSON object/],
+    ['an unknown field', { key: 'a', scope: 'x' }, /unknown field.*"scope"/],
+    ['a non-string key', { key: 42 }, /key must be a non-empty string.*got 42/],
+    ['an empty key', { key: '' }, /key must be a non-empty string/],
+    ['a key of 257 characters', { key: 'k'.repeat(257) }, /at most 256 characters/],
+  ])('answers 400 to %s, and counts nothing', async (_label, body, message) => {
+    const h = await start();
+    const res = await h.post('/api/token', body);
+    expect(res.status).toBe(400);
+    expectJsonHeaders(res);
+    expect(await errorOf(res)).toMatch(message);
+    expect((await h.stats()).requests).toBe(0);
+  });
+
+  it('accepts a key of exactly 256 characters', async () => {
+    const h = await start();
+    expect(decodeJwt(await h.token('k'.repeat(256))).key).toBe('k'.repeat(256));
+  });
+
+  it('answers 413 to a body over 16 KiB and keeps serving', async () => {
+    const h = await start();
+    const res = await h.post('/api/token', { key: 'x'.repeat(20_000) });
+    expect(res.status).toBe(413);
+    expectJsonHeaders(res);
+    expect(await errorOf(res)).toMatch(/too large/);
+    expect(decodeJwt(await h.token('after')).key).toBe('after');
+  });
+
+  it("mode 'fail' answers 503 { error: 'unavailable' }", async () => {
+    const h = await start();
+    await h.post('/api/control', { mode: 'fail' });
+    const res = await h.post('/api/token', { key: 'a' });
+    expect(res.status).toBe(503);
+    expectJsonHeaders(res);
+    expect(await res.json()).toEqual({ error: 'unavailable' });
+    expect((await h.stats()).requests).toBe(1);
+  });
+
+  it("mode 'garbage' answers 200 with a token that is not a JWT", async () => {
+    const h = await start();
+    await h.post('/api/control', { mode: 'garbage' });
+    const res = await h.post('/api/token', { key: 'a' });
+    expect(res.status).toBe(200);
+    expectJsonHeaders(res);
+    const { token } = (await res.json()) as { token: unknown };
+    expect(typeof token).toBe('string');
+    expect(() => decodeJwt(token as string)).toThrow();
+    expect((await h.stats()).requests).toBe(1);
+
+    await h.post('/api/control', { mode: 'ok' });
+    expect(decodeJwt(await h.token('a')).key).toBe('a');
+  });
+
+  it('counts a request on arrival, before its latency has elapsed', async () => {
+    const manual = manualSleep();
+    const h = await start({ sleep: manual.sleep });
+    await h.post('/api/control', { latencyMs: 5000 });
+
+    let settled = false;
+    const pending = h.post('/api/token', { key: 'slow' }).then((res) => {
+      settled = true;
+      return res;
+    });
+    const call = await manual.entered;
+    expect(call.ms).toBe(5000);
+
+    // The token request is still waiting out its latency, and is already counted.
+    expect(await h.stats()).toEqual({ requests: 1, byKey: { slow: 1 }, accepted: 0, rejected: 0 });
+    expect(settled).toBe(false);
+
+    manual.release();
+    const res = await pending;
+    expect(res.status).toBe(200);
+    const { token } = (await res.json()) as { token: string };
+    expect(decodeJwt(token).key).toBe('slow');
+  });
+
+  it('applies a mode changed while a request waits out its latency', async () => {
+    const manual = manualSleep();
+    const h = await start({ sleep: manual.sleep, latencyMs: 1000 });
+    const pending = h.post('/api/token', { key: 'a' });
+    await manual.entered;
+    await h.post('/api/control', { mode: 'fail' });
+    manual.release();
+    expect((await pending).status).toBe(503);
+  });
+
+  it('stops waiting when the client goes away during the latency', async () => {
+    const manual = manualSleep();
+    const h = await start({ sleep: manual.sleep, latencyMs: 60_000 });
+    const abort = new AbortController();
+    const pending = h.post('/api/token', { key: 'a' }, { signal: abort.signal });
+    const call = await manual.entered;
+    expect(call.signal.aborted).toBe(false);
+    const aborted = new Promise<void>((resolve) => call.signal.addEventListener('abort', () => resolve()));
+    abort.abort();
+    await expect(pending).rejects.toThrow();
+    await aborted; // the server noticed the disconnect
+    manual.release();
+    expect((await h.stats()).requests).toBe(1);
+  });
+
+  it('waits out the latency with the default sleep', async () => {
+    const h = await start({ sleep: undefined, latencyMs: 150 });
+    const started = performance.now();
+    await h.token();
+    // A lower bound only (timers never fire early); no upper bound that a slow machine could break.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+  });
+});
+
+describe('POST /api/control', () => {
+  it('answers the control state; {} changes nothing', async () => {
+    const h = await start();
+    const res = await h.post('/api/control', {});
+    expect(res.status).toBe(200);
+    expectJsonHeaders(res);
+    expect(await res.json()).toEqual({ ttlSeconds: 60, latencyMs: 0, mode: 'ok' });
+
+    const set = await h.post('/api/control', { ttlSeconds: 3600, latencyMs: 60_000, mode: 'garbage' });
+    expect(await set.json()).toEqual({ ttlSeconds: 3600, latencyMs: 60_000, mode: 'garbage' });
+    const lower = await h.post('/api/control', { ttlSeconds: 2, latencyMs: 0 });
+    expect(await lower.json()).toEqual({ ttlSeconds: 2, latencyMs: 0, mode: 'garbage' });
+    expect(h.tokens.control).toEqual({ ttlSeconds: 2, latencyMs: 0, mode: 'garbage' });
+  });
+
+  it.each([
+    [{ ttlSeconds: 1 }, 'ttlSeconds must be an integer between 2 and 3600, got 1'],
+    [{ ttlSeconds: 3601 }, 'ttlSeconds must be an integer between 2 and 3600, got 3601'],
+    [{ ttlSeconds: 2.5 }, 'ttlSeconds must be an integer between 2 and 3600, got 2.5'],
+    [{ ttlSeconds: '60' }, 'ttlSeconds must be an integer between 2 and 3600, got "60"'],
+    [{ latencyMs: -1 }, 'latencyMs must be an integer between 0 and 60000, got -1'],
+    [{ latencyMs: 60_001 }, 'latencyMs must be an integer between 0 and 60000, got 60001'],
+    [{ mode: 'broken' }, 'mode must be one of ok, fail, garbage, got "broken"'],
+    [{ mode: null }, 'mode must be one of ok, fail, garbage, got null'],
+  ])('answers 400 to %j and changes nothing', async (body, message) => {
+    const h = await start();
+    // A valid field next to the invalid one must not be applied either.
+    const res = await h.post('/api/control', { ...body, ...('mode' in body ? {} : { mode: 'fail' }) });
+    expect(res.status).toBe(400);
+    expectJsonHeaders(res);
+    expect(await errorOf(res)).toBe(message);
+    expect(h.tokens.control).toEqual({ ttlSeconds: 60, latencyMs: 0, mode: 'ok' });
+  });
+
+  it('answers 400 to unknown fields, malformed JSON and a non-object body', async () => {
+    const h = await start();
+    const unknown = await h.post('/api/control', { ttl: 5 });
+    expect(unknown.status).toBe(400);
+    expect(await errorOf(unknown)).toMatch(/unknown field.*"ttl".*allowed: ttlSeconds, latencyMs, mode/);
+    const malformed = await h.post('/api/control', '{mode: ok}');
+    expect(malformed.status).toBe(400);
+    expect(await errorOf(malformed)).toMatch(/not valid JSON/);
+    const scalar = await h.post('/api/control', '5');
+    expect(scalar.status).toBe(400);
+    expect(await errorOf(scalar)).toMatch(/must be a JSON object, got 5/);
+    const nul = await h.post('/api/control', 'null');
+    expect(nul.status).toBe(400);
+    expect(h.tokens.control).toEqual({ ttlSeconds: 60, latencyMs: 0, mode: 'ok' });
+  });
+});
+
+describe('GET /api/protected', () => {
+  it('answers 200 { sub, key } to a valid token and counts it accepted', async () => {
+    const h = await start();
+    const token = await h.token('org_1');
+    const res = await h.get('/api/protected', { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expectJsonHeaders(res);
+    expect(await res.json()).toEqual({ sub: 'user_demo', key: 'org_1' });
+    expect(await h.stats()).toMatchObject({ accepted: 1, rejected: 0 });
+  });
+
+  it("answers 401 'missing' without a Bearer token", async () => {
+    const h = await start();
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Basic dXNlcjpwYXNz' },
+      { authorization: 'Bearer ' },
+    ];
+    for (const headers of attempts) {
+      const res = await h.get('/api/protected', { headers });
+      expect(res.status).toBe(401);
+      expectJsonHeaders(res);
+      expect(await res.json()).toEqual({ error: 'missing' });
+    }
+    expect(await h.stats()).toMatchObject({ accepted: 0, rejected: 3 });
+  });
+
+  it("answers 401 'invalid' to garbage, a tampered token and a token signed by another key", async () => {
+    const h = await start();
+    const token = await h.token('a');
+    const [header, , signature] = token.split('.');
+    const forgedPayload = Buffer.from(JSON.stringify({ ...decodeJwt(token), key: 'admin' })).toString(
+      'base64url',
+    );
+    const { privateKey } = await generateKeyPair('ES256');
+    const foreign = await new SignJWT({ key: 'a' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setSubject('user_demo')
+      .setIssuedAt(Math.floor(T0 / 1000))
+      .setExpirationTime(Math.floor(T0 / 1000) + 60)
+      .sign(privateKey);
+    const hs256 = await new SignJWT({ key: 'a' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuedAt(Math.floor(T0 / 1000))
+      .setExpirationTime(Math.floor(T0 / 1000) + 60)
+      .sign(new Uint8Array(32));
+
+    for (const bad of ['this-is-not-a-jwt', `${header}.${forgedPayload}.${signature}`, foreign, hs256]) {
+      const res = await h.get('/api/protected', { headers: { authorization: `Bearer ${bad}` } });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ error: 'invalid' });
+    }
+    expect(await h.stats()).toMatchObject({ accepted: 0, rejected: 4 });
+  });
+
+  it("answers 401 'expired' from the exp second on, with no clock tolerance", async () => {
+    const h = await start();
+    await h.post('/api/control', { ttlSeconds: 2 });
+    const token = await h.token('a');
+    const { exp } = decodeJwt(token);
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+
+    h.clock.now = (exp ?? 0) * 1000 - 1; // the last millisecond before exp
+    expect((await h.get('/api/protected', auth)).status).toBe(200);
+
+    h.clock.now = (exp ?? 0) * 1000; // exp itself
+    const res = await h.get('/api/protected', auth);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: 'expired' });
+    expect(await h.stats()).toMatchObject({ accepted: 1, rejected: 1 });
+  });
+});
+
+describe('stats', () => {
+  it('counts token requests per key and protected calls, and resets to zero', async () => {
+    const h = await start();
+    const a = await h.token('a');
+    await h.token('a');
+    await h.token('b');
+    await h.post('/api/control', { mode: 'fail' });
+    await h.post('/api/token', { key: 'b' }); // 503, still a request received
+    await h.get('/api/protected', { headers: { authorization: `Bearer ${a}` } });
+    await h.get('/api/protected');
+
+    const res = await h.get('/api/stats');
+    expect(res.status).toBe(200);
+    expectJsonHeaders(res);
+    expect(await res.json()).toEqual({ requests: 4, byKey: { a: 2, b: 2 }, accepted: 1, rejected: 1 });
+    expect(h.tokens.stats.requests).toBe(4);
+
+    const reset = await h.post('/api/stats/reset');
+    expect(reset.status).toBe(200);
+    expectJsonHeaders(reset);
+    const zero = { requests: 0, byKey: {}, accepted: 0, rejected: 0 };
+    expect(await reset.json()).toEqual(zero);
+    expect(await h.stats()).toEqual(zero);
+    // The control state is not a counter.
+    expect(h.tokens.control.mode).toBe('fail');
+  });
+
+  it('keeps odd keys apart from object built-ins', async () => {
+    const h = await start();
+    await h.token('constructor');
+    await h.token('toString');
+    expect((await h.stats()).byKey).toEqual({ constructor: 1, toString: 1 });
+  });
+});
+
+describe('routing', () => {
+  it.each([
+    ['GET', '/api/token', 'POST'],
+    ['PUT', '/api/token', 'POST'],
+    ['POST', '/.well-known/jwks.json', 'GET'],
+    ['POST', '/api/protected', 'GET'],
+    ['POST', '/api/stats', 'GET'],
+    ['GET', '/api/stats/reset', 'POST'],
+    ['GET', '/api/control', 'POST'],
+    ['DELETE', '/api/control', 'POST'],
+  ])('answers 405 to %s %s (allow: %s)', async (method, path, allow) => {
+    const h = await start();
+    const res = await fetch(h.base + path, { method });
+    expect(res.status).toBe(405);
+    expectJsonHeaders(res);
+    expect(res.headers.get('allow')).toBe(allow);
+    expect(await errorOf(res)).toBe(`${method} is not allowed on ${path}; use ${allow}`);
+  });
+
+  it('matches the path whatever the query string', async () => {
+    const h = await start();
+    const res = await h.get('/api/stats?x=1');
+    expect(res.status).toBe(200);
+  });
+
+  it('lets every other path fall through to next()', async () => {
+    const h = await start();
+    for (const path of ['/', '/index.html', '/api/tokens', '/api/stats/', '/api']) {
+      const res = await h.get(path);
+      expect(res.status).toBe(404);
+      expect(await res.text()).toBe('fell through to next()');
+    }
+  });
+
+  it('handle() resolves false and calls next for foreign paths, true for its own', async () => {
+    const tokens = createTokenServer();
+    const server = createServer();
+    servers.push(server);
+    const results: boolean[] = [];
+    server.on('request', (req, res) => {
+      void tokens.handle(req, res, () => res.end('next')).then((handled) => results.push(handled));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    expect(await (await fetch(`http://127.0.0.1:${port}/elsewhere`)).text()).toBe('next');
+    expect((await fetch(`http://127.0.0.1:${port}/api/stats`)).status).toBe(200);
+    expect(results).toEqual([false, true]);
+  });
+});
