@@ -20,7 +20,8 @@ async function bundle(code) {
       minify: true,
       target: 'es2022',
       lib: { entry, formats: ['es'], fileName: 'entry' },
-      rollupOptions: { external: [] },
+      // Lib mode keeps whitespace in ES output unless the bundler's own minifier runs.
+      rolldownOptions: { external: [], output: { minify: true } },
     },
   }).finally(() => rmSync(dir, { recursive: true, force: true }));
   const chunks = (Array.isArray(out) ? out[0] : out).output.filter((o) => o.type === 'chunk');

@@ -61,7 +61,8 @@ export class Coordinator {
   readonly #inflight = new Map<string, Promise<Entry | undefined>>();
   readonly #pending = new Map<string, Promise<Entry>>();
   readonly #waiters = new Map<string, Set<Waiter>>();
-  readonly #acks = new Map<string, () => void>();
+  /** Questions to the leader awaiting its acknowledgement: true when it answered, false to give up. */
+  readonly #acks = new Map<string, (answered: boolean) => void>();
   readonly #aborts = new Set<AbortController>();
   readonly #kept = new Map<string, { release: Release; timer: ReturnType<typeof setTimeout> }>();
   readonly #failures = new Map<string, { count: number; nextMono: number }>();
@@ -161,6 +162,8 @@ export class Coordinator {
     this.#leaderSilent = false;
     this.#lastTick = undefined;
     this.#d.emit('leader', { isLeader: true });
+    // Questions this tab asked a leader are now its own to answer.
+    for (const giveUp of this.#acks.values()) giveUp(false);
     this.#stopPoll = this.#d.timers.every(this.#o.pollIntervalMs, () => this.#tick());
     this.#tick();
   }
@@ -225,7 +228,8 @@ export class Coordinator {
       const arrived = await this.#waitFor(key, 'servable', this.#o.answerTimeoutMs);
       if (arrived) return arrived;
     }
-    if (!this.#leading && (await this.#leaderReachable())) {
+    // (Leadership may arrive while the question is asked: a lone tab must not wait on itself.)
+    if (!this.#leading && (await this.#leaderReachable()) && !this.#leading && !this.#transport.isLeader) {
       const answered = await this.#ask(key, force ? 'force' : 'miss');
       if (answered) return answered;
       // The leader did not answer in time: fetch here (R4's fallback), still once among tabs.
@@ -370,9 +374,9 @@ export class Coordinator {
     const id = this.#nextId();
     const acked = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), this.#o.answerTimeoutMs);
-      this.#acks.set(id, () => {
+      this.#acks.set(id, (answered) => {
         clearTimeout(timer);
-        resolve(true);
+        resolve(answered);
       });
     });
     const answered = this.#waitFor(
@@ -472,7 +476,7 @@ export class Coordinator {
       case 'ack':
         if (m.to === this.#d.tabId) {
           this.#heard();
-          this.#acks.get(m.id)?.();
+          this.#acks.get(m.id)?.(true);
         }
         return;
       case 'ask-failed':
