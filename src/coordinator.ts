@@ -66,6 +66,8 @@ export class Coordinator {
   readonly #aborts = new Set<AbortController>();
   readonly #kept = new Map<string, { release: Release; timer: ReturnType<typeof setTimeout> }>();
   readonly #failures = new Map<string, { count: number; nextMono: number }>();
+  /** The last failed fetch of a key, answered again to followers' misses until the next poll. */
+  readonly #recentFailure = new Map<string, { error: TokenCacheError; untilMono: number }>();
   readonly #nudged = new Map<string, number>();
   #seq = 0;
 
@@ -239,6 +241,17 @@ export class Coordinator {
     return entry;
   }
 
+  /**
+   * The leader fetches for a follower's miss. A failure of the last poll interval is answered
+   * again instead: during an outage, N followers asking every second cost the endpoint one try
+   * per poll interval, not N per second.
+   */
+  #fetchForFollower(key: string, force: boolean): Promise<Entry | undefined> {
+    const failed = this.#recentFailure.get(key);
+    if (!force && failed && this.#d.clock.now().mono < failed.untilMono) return Promise.reject(failed.error);
+    return this.#fetchGuarded(key, force ? 'new' : 'servable', true);
+  }
+
   #refreshAllStale(now: ReturnType<Clock['now']>): void {
     for (const key of this.#d.store.keys()) {
       const r = this.#d.store.read(key, now);
@@ -250,7 +263,11 @@ export class Coordinator {
   #refresh(key: string): void {
     if (this.#closed || this.#inflight.has(key)) return;
     const failed = this.#failures.get(key);
-    if (failed && this.#d.clock.now().mono < failed.nextMono) return;
+    const now = this.#d.clock.now();
+    // Backoff spares the endpoint while a stale token can still be served; once it cannot,
+    // every poll tries again, so the tabs recover within a poll of the endpoint's recovery.
+    const servable = this.#d.store.servable(key, now) !== undefined;
+    if (failed && servable && now.mono < failed.nextMono) return;
     this.#fetchGuarded(key, 'fresh', false).then(
       () => this.#failures.delete(key),
       (error: unknown) => {
@@ -329,6 +346,10 @@ export class Coordinator {
         this.#checkOpen() ?? (generation !== this.#generation ? clearedError(key) : undefined);
       if (interrupted) throw interrupted;
       const e = error instanceof TokenCacheError ? error : new TokenCacheError('fetch_failed', String(error));
+      this.#recentFailure.set(key, {
+        error: e,
+        untilMono: this.#d.clock.now().mono + this.#o.pollIntervalMs,
+      });
       this.#d.counters.fetchErrors++;
       this.#d.emit('error', { key, error: e });
       throw e;
@@ -339,6 +360,7 @@ export class Coordinator {
       this.#checkOpen() ?? (generation !== this.#generation ? clearedError(key) : undefined);
     if (interrupted) throw interrupted;
     this.#failures.delete(key);
+    this.#recentFailure.delete(key);
     return this.#accept({ ...entry, epoch: this.#epoch }) ?? entry;
   }
 
@@ -517,7 +539,7 @@ export class Coordinator {
       this.#refresh(key);
       return;
     }
-    this.#fetchGuarded(key, reason === 'force' ? 'new' : 'servable', true).then(
+    this.#fetchForFollower(key, reason === 'force').then(
       (entry) => {
         if (entry) this.#sendSnapshot(from, [key]);
       },
@@ -568,10 +590,12 @@ export class Coordinator {
   }
 
   #applyClear(epoch: number, origin: 'local' | 'remote'): void {
-    this.#epoch = epoch;
+    // Saturates: a generation past what every tab accepts would make this tab's clears unheard.
+    this.#epoch = Math.min(epoch, Number.MAX_SAFE_INTEGER);
     this.#generation++;
     this.#d.store.clear();
     this.#failures.clear();
+    this.#recentFailure.clear();
     this.#nudged.clear();
     this.#abortAll(clearedError());
     this.#d.emit('clear', { origin });

@@ -196,6 +196,33 @@ describe('R12: a leader alive but not working', () => {
   });
 });
 
+describe('R3, R4 during an outage', () => {
+  it("followers' misses while the endpoint fails cost one try per poll interval, not one per caller", async () => {
+    const caches = await group(4);
+    const leader = leaders(caches)[0] as TokenCache;
+    const followers = caches.filter((c) => c !== leader);
+    const codes = new Set<string>();
+    tabs.server.mode = 'fail';
+    for (let second = 0; second < 4; second++) {
+      const calls = followers.map((f) =>
+        f.getToken().catch((e: unknown) => {
+          codes.add((e as TokenCacheError).code);
+        }),
+      );
+      await pass(1_000);
+      await Promise.all(calls);
+    }
+    expect([...codes]).toEqual(['fetch_failed']);
+    expect(tabs.server.requests).toBe(1);
+    expect(leader.stats().fetchErrors).toBe(1);
+    tabs.server.mode = 'ok';
+    await pass(1_000);
+    const token = await across(followers[0]?.getToken());
+    expect(tabs.server.requests).toBe(2);
+    expect(token).not.toBeUndefined();
+  });
+});
+
 describe('R12: a follower back from a freeze', () => {
   it('does not mistake its own freeze for a silent leader: it catches up without a fetch', async () => {
     const leader = tabs.open();
@@ -285,6 +312,29 @@ describe('R14: validation of incoming messages', () => {
     for (const c of caches) {
       expect(c.stats().messagesRejected).toBe(1_000);
       expect(c.peekToken()).toBe(token);
+    }
+    await across(hostile.close());
+  });
+
+  it('a message claiming the largest generation cannot stop sign-out from reaching every tab', async () => {
+    const caches = await group(3);
+    await across(caches[0]?.getToken());
+    const hostile = new BroadcastChannel('tab-token-cache:test');
+    const posted = hostile.postMessage({
+      p: PROTOCOL,
+      v: VERSION,
+      name: 'test',
+      from: 'mallory',
+      epoch: Number.MAX_SAFE_INTEGER,
+      type: 'heartbeat',
+    });
+    await pass(50);
+    await posted;
+    caches[1]?.clear();
+    await pass(50);
+    for (const c of caches) {
+      expect(c.peekToken()).toBeNull();
+      expect(c.stats().messagesRejected).toBe(0);
     }
     await across(hostile.close());
   });

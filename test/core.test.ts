@@ -50,23 +50,32 @@ describe('R1-R3: fresh, stale, unservable', () => {
   });
 
   it('keeps serving the stale token when a background refresh fails, emits error and retries at the next poll', async () => {
-    const { cache, token } = await leaderWithToken();
+    // Leeway 30 s: stale from 29 s, unservable from 54 s (59 s usable, cutoff 5 s).
+    const { cache, token } = await leaderWithToken({ refreshLeewaySeconds: 30 });
     const errors: string[] = [];
     cache.on('error', ({ key, error }) => errors.push(`${key}:${error.code}`));
     tabs.server.mode = 'fail';
-    await pass(45_500);
+    await pass(30_500); // the poll at 30 s tries and fails
     expect(tabs.server.requests).toBe(2);
     expect(errors).toEqual(['default:fetch_failed']);
     expect(await cache.getToken()).toBe(token);
-    await pass(5_000); // next poll, still before the cutoff (54 s)
+    await pass(5_000); // the next poll tries again, long before the cutoff
     expect(tabs.server.requests).toBe(3);
     expect(errors).toHaveLength(2);
     expect(await cache.getToken()).toBe(token);
-    await pass(5_000); // backoff: the third try waits two polls
+    await pass(5_000); // backoff: the third try waits two polls (45 s)
     expect(tabs.server.requests).toBe(3);
-    tabs.server.mode = 'ok';
     await pass(5_000);
     expect(tabs.server.requests).toBe(4);
+    await pass(5_000); // and the fourth four polls, while the stale token can still be served
+    expect(tabs.server.requests).toBe(4);
+    expect(await cache.getToken()).toBe(token);
+    await pass(5_000); // 55 s: unservable now, so every poll tries again
+    expect(cache.peekToken()).toBeNull();
+    expect(tabs.server.requests).toBe(5);
+    tabs.server.mode = 'ok';
+    await pass(5_000);
+    expect(tabs.server.requests).toBe(6);
     expect(await cache.getToken()).not.toBe(token);
   });
 
