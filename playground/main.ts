@@ -4,10 +4,22 @@
 // (poll and timeout in ms, leeway and cutoff in seconds; a missing one keeps the library default).
 // The cache is exposed as `window.tokenCache` for the console and for the end-to-end tests.
 
-import { compactVerify, createRemoteJWKSet, decodeJwt, type JWTPayload } from 'jose';
+import { decodeJwt, type JWTPayload } from 'jose';
 // Extensionless on purpose: the repo's tsconfig does not allow `.ts` in import paths, and Vite
 // resolves this to ../src/index.ts (the library's sources, not a build).
 import { createTokenCache, type TokenCache, TokenCacheError, type TokenSource } from '../src/index';
+import {
+  cacheName,
+  cacheOptions,
+  cutoffSeconds,
+  fetchTimeoutMs,
+  isRecord,
+  key,
+  LIBRARY_DEFAULTS,
+  leewaySeconds,
+  pollIntervalMs,
+  readJson,
+} from './app';
 
 type ServerMode = 'ok' | 'fail' | 'garbage';
 
@@ -15,80 +27,6 @@ declare global {
   interface Window {
     /** The page's cache, for the browser console and for tests. */
     tokenCache: TokenCache;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Options from the URL
-
-/** The library's defaults (SPEC section 1), used only to draw the countdown's thresholds. */
-const LIBRARY_DEFAULTS = { pollIntervalMs: 5_000, refreshLeewaySeconds: 15, hardCutoffSeconds: 5 };
-
-const params = new URLSearchParams(location.search);
-
-/** A numeric URL parameter, or undefined when absent or empty. A non-number is passed on as NaN
- * so that the library's own validation reports it (invalid_options), instead of being ignored. */
-function numberParam(name: string): number | undefined {
-  const raw = params.get(name);
-  if (raw === null || raw.trim() === '') return undefined;
-  return Number(raw);
-}
-
-const cacheName = params.get('name') || 'playground';
-const key = params.get('key') || 'default';
-const pollIntervalMs = numberParam('poll');
-const refreshLeewaySeconds = numberParam('leeway');
-const hardCutoffSeconds = numberParam('cutoff');
-const fetchTimeoutMs = numberParam('timeout');
-
-const leewaySeconds = refreshLeewaySeconds ?? LIBRARY_DEFAULTS.refreshLeewaySeconds;
-const cutoffSeconds = hardCutoffSeconds ?? LIBRARY_DEFAULTS.hardCutoffSeconds;
-
-// ---------------------------------------------------------------------------------------------
-// What the cache needs from the app: fetching and verifying tokens
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function readJson(res: Response): Promise<unknown> {
-  try {
-    return await res.json();
-  } catch {
-    return undefined;
-  }
-}
-
-async function fetchToken(tokenKey: string, { signal }: { signal: AbortSignal }): Promise<string> {
-  const res = await fetch('/api/token', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ key: tokenKey }),
-    signal,
-  });
-  const body = await readJson(res);
-  if (!res.ok) {
-    const reason = isRecord(body) && typeof body.error === 'string' ? `: ${body.error}` : '';
-    throw new Error(`POST /api/token answered ${res.status}${reason}`);
-  }
-  if (!isRecord(body) || typeof body.token !== 'string') {
-    throw new Error(`POST /api/token answered ${res.status} without a token string`);
-  }
-  return body.token;
-}
-
-const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', location.href));
-
-/**
- * Signature only: `exp` is deliberately not checked against this browser's clock, which may be
- * off from the server's; the library measures remaining life on its own clocks.
- */
-async function verifyToken(jwt: string, tokenKey: string): Promise<void> {
-  const { payload } = await compactVerify(jwt, jwks, { algorithms: ['ES256'] });
-  const claims: unknown = JSON.parse(new TextDecoder().decode(payload));
-  if (!isRecord(claims) || claims.key !== tokenKey) {
-    const got = isRecord(claims) ? JSON.stringify(claims.key) : 'no claims';
-    throw new Error(`token was issued for key ${got}, not ${JSON.stringify(tokenKey)}`);
   }
 }
 
@@ -482,15 +420,7 @@ function start(): void {
 
   let cache: TokenCache;
   try {
-    cache = createTokenCache({
-      name: cacheName,
-      fetchToken,
-      verifyToken,
-      ...(pollIntervalMs !== undefined && { pollIntervalMs }),
-      ...(refreshLeewaySeconds !== undefined && { refreshLeewaySeconds }),
-      ...(hardCutoffSeconds !== undefined && { hardCutoffSeconds }),
-      ...(fetchTimeoutMs !== undefined && { fetchTimeoutMs }),
-    });
+    cache = createTokenCache(cacheOptions());
   } catch (error) {
     const { code, message } = describeError(error);
     setLastError({ code, message });

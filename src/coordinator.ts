@@ -309,6 +309,12 @@ export class Coordinator {
     if (release) {
       try {
         return this.#satisfied(key, need) ?? (await this.#fetchOnce(key));
+      } catch (error) {
+        // Tabs waiting for this tab's broadcast (the lock told them it was fetching) learn at once.
+        if (error instanceof TokenCacheError && error.code !== 'cleared' && error.code !== 'closed') {
+          this.#post('ask-failed', { key, code: error.code, message: error.message });
+        }
+        throw error;
       } finally {
         // Keep the lock a little longer, so the others hold our broadcast before they may take it.
         const timer = setTimeout(() => {
@@ -401,21 +407,24 @@ export class Coordinator {
         resolve(answered);
       });
     });
+    const unanswered = new AbortController();
     const answered = this.#waitFor(
       key,
       reason === 'force' ? 'new' : 'servable',
       this.#o.answerTimeoutMs + this.#o.fetchTimeoutMs + this.#o.answerTimeoutMs,
+      unanswered.signal,
     );
     this.#post('ask', { id, key, reason });
     try {
       return await Promise.race([answered, acked.then((ok) => (ok ? answered : undefined))]);
     } finally {
       this.#acks.delete(id);
+      unanswered.abort(); // a waiter left behind would outlive the question
     }
   }
 
   /** Resolves when a token for `key` that meets the need is stored here, or undefined after `ms`. */
-  #waitFor(key: string, need: Need, ms: number): Promise<Entry | undefined> {
+  #waitFor(key: string, need: Need, ms: number, cancel?: AbortSignal): Promise<Entry | undefined> {
     return new Promise<Entry | undefined>((resolve, reject) => {
       let set = this.#waiters.get(key);
       if (!set) {
@@ -440,6 +449,7 @@ export class Coordinator {
         },
       };
       const timer = setTimeout(() => waiter.resolve(undefined), ms);
+      cancel?.addEventListener('abort', () => waiter.resolve(undefined), { once: true });
       waiters.add(waiter);
     });
   }

@@ -143,6 +143,28 @@ describe('R4: one fetch across tabs', () => {
   });
 });
 
+describe('R4 fallback when the endpoint fails', () => {
+  it('followers falling back together: one fetches, and its failure reaches the other at once', async () => {
+    const control = silenceable();
+    tabs.open({}, control);
+    await pass(200);
+    const followers = [tabs.open(), tabs.open()];
+    await pass(200);
+    control.silence(true);
+    tabs.server.mode = 'fail';
+    const codes: string[] = [];
+    const calls = followers.map((f) =>
+      f.getToken('k').catch((e: unknown) => {
+        codes.push((e as TokenCacheError).code);
+      }),
+    );
+    await pass(1_100); // the answer timeout (1 s), the fallback fetch, its failure message
+    expect(codes).toEqual(['fetch_failed', 'fetch_failed']);
+    await Promise.all(calls);
+    expect(tabs.server.requests).toBe(1);
+  });
+});
+
 describe('R11: the leader goes away', () => {
   it('closing the leader: another leads and keeps refreshing; closing a follower changes nothing', async () => {
     const caches = await group(3);

@@ -1,0 +1,91 @@
+// The app's side of the playground, shared by the dashboard (main.ts) and the benchmark page
+// (bench.ts): the cache's options from the URL, and how the app fetches and verifies tokens.
+
+import { compactVerify, createRemoteJWKSet } from 'jose';
+
+// ---------------------------------------------------------------------------------------------
+// Options from the URL
+
+/** The library's defaults (SPEC section 1), used only to draw the countdown's thresholds. */
+export const LIBRARY_DEFAULTS = { pollIntervalMs: 5_000, refreshLeewaySeconds: 15, hardCutoffSeconds: 5 };
+
+const params = new URLSearchParams(location.search);
+
+/** A numeric URL parameter, or undefined when absent or empty. A non-number is passed on as NaN
+ * so that the library's own validation reports it (invalid_options), instead of being ignored. */
+function numberParam(name: string): number | undefined {
+  const raw = params.get(name);
+  if (raw === null || raw.trim() === '') return undefined;
+  return Number(raw);
+}
+
+export const cacheName = params.get('name') || 'playground';
+export const key = params.get('key') || 'default';
+export const pollIntervalMs = numberParam('poll');
+export const refreshLeewaySeconds = numberParam('leeway');
+export const hardCutoffSeconds = numberParam('cutoff');
+export const fetchTimeoutMs = numberParam('timeout');
+
+export const leewaySeconds = refreshLeewaySeconds ?? LIBRARY_DEFAULTS.refreshLeewaySeconds;
+export const cutoffSeconds = hardCutoffSeconds ?? LIBRARY_DEFAULTS.hardCutoffSeconds;
+
+// ---------------------------------------------------------------------------------------------
+// What the cache needs from the app: fetching and verifying tokens
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export async function readJson(res: Response): Promise<unknown> {
+  try {
+    return await res.json();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function fetchToken(tokenKey: string, { signal }: { signal: AbortSignal }): Promise<string> {
+  const res = await fetch('/api/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key: tokenKey }),
+    signal,
+  });
+  const body = await readJson(res);
+  if (!res.ok) {
+    const reason = isRecord(body) && typeof body.error === 'string' ? `: ${body.error}` : '';
+    throw new Error(`POST /api/token answered ${res.status}${reason}`);
+  }
+  if (!isRecord(body) || typeof body.token !== 'string') {
+    throw new Error(`POST /api/token answered ${res.status} without a token string`);
+  }
+  return body.token;
+}
+
+const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', location.href));
+
+/**
+ * Signature only: `exp` is deliberately not checked against this browser's clock, which may be
+ * off from the server's; the library measures remaining life on its own clocks.
+ */
+export async function verifyToken(jwt: string, tokenKey: string): Promise<void> {
+  const { payload } = await compactVerify(jwt, jwks, { algorithms: ['ES256'] });
+  const claims: unknown = JSON.parse(new TextDecoder().decode(payload));
+  if (!isRecord(claims) || claims.key !== tokenKey) {
+    const got = isRecord(claims) ? JSON.stringify(claims.key) : 'no claims';
+    throw new Error(`token was issued for key ${got}, not ${JSON.stringify(tokenKey)}`);
+  }
+}
+
+/** The cache's options as the URL gives them (a missing one keeps the library's default). */
+export function cacheOptions() {
+  return {
+    name: cacheName,
+    fetchToken,
+    verifyToken,
+    ...(pollIntervalMs !== undefined && { pollIntervalMs }),
+    ...(refreshLeewaySeconds !== undefined && { refreshLeewaySeconds }),
+    ...(hardCutoffSeconds !== undefined && { hardCutoffSeconds }),
+    ...(fetchTimeoutMs !== undefined && { fetchTimeoutMs }),
+  };
+}
