@@ -24,9 +24,7 @@ test('ten tabs elect one leader, share one token, and cost what one tab costs', 
 
   // The first token request can come no earlier than the first tab: count from here.
   const started = Date.now();
-  const pages = await tabs.openMany(10);
-  await expectOneLeader(pages);
-  const firstJti = await expectSharedToken(pages);
+  const { pages, jti: firstJti } = await tabs.openSettled(10);
   const opened = await server.stats();
   const openedAt = Date.now();
 
@@ -82,9 +80,7 @@ test('ten tabs elect one leader, share one token, and cost what one tab costs', 
 test('opening a tab costs nothing: it gets the token as a snapshot', async ({ server, tabs }) => {
   // Long-lived tokens: no refresh is due while this runs, so any request would be the new tab's.
   await server.control({ ttlSeconds: LONG_TTL_S });
-  const pages = await tabs.openMany(3);
-  await expectOneLeader(pages);
-  const jti = await expectSharedToken(pages);
+  const { pages, jti } = await tabs.openSettled(3);
   const before = await server.stats();
   expect(before.requests, 'three tabs, one token request').toBe(1);
 

@@ -41,10 +41,7 @@ for (const how of ['closed', 'crashed'] as const) {
   }) => {
     test.setTimeout(90_000);
     await server.control({ ttlSeconds: SHORT_TTL_S });
-    const pages = await tabs.openMany(3);
-    const leaderIndex = await expectOneLeader(pages);
-    const jtiBefore = await expectSharedToken(pages);
-    const leader = pages[leaderIndex] as Page;
+    const { pages, leader, jti: jtiBefore } = await tabs.openSettled(3);
     const rest = pages.filter((page) => page !== leader);
 
     const requestsBefore = await server.requests();
@@ -105,10 +102,7 @@ test('leader frozen: the followers keep tokens fresh, one fetch per refresh, and
 }) => {
   test.setTimeout(90_000);
   await server.control({ ttlSeconds: SHORT_TTL_S });
-  const pages = await tabs.openMany(3);
-  const leaderIndex = await expectOneLeader(pages);
-  const jtiBefore = await expectSharedToken(pages);
-  const leader = pages[leaderIndex] as Page;
+  const { pages, leader, jti: jtiBefore } = await tabs.openSettled(3);
   const rest = pages.filter((page) => page !== leader);
 
   const cdp = await context.newCDPSession(leader);

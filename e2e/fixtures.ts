@@ -209,6 +209,16 @@ export class Tabs {
     for (let i = 0; i < count; i++) pages.push(await this.open(context));
     return pages;
   }
+
+  /** Opens `count` tabs and waits until exactly one leads and all serve one token. */
+  async openSettled(
+    count: number,
+  ): Promise<{ pages: Page[]; leaderIndex: number; leader: Page; jti: string }> {
+    const pages = await this.openMany(count);
+    const leaderIndex = await expectOneLeader(pages);
+    const jti = await expectSharedToken(pages);
+    return { pages, leaderIndex, leader: pages[leaderIndex] as Page, jti };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

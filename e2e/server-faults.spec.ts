@@ -43,9 +43,7 @@ test('sign out everywhere while a refresh is in flight: no tab keeps or regains 
 }) => {
   test.setTimeout(60_000);
   await server.control({ ttlSeconds: SHORT_TTL_S });
-  const pages = await tabs.openMany(3);
-  const leaderIndex = await expectOneLeader(pages);
-  const jtiBefore = await expectSharedToken(pages);
+  const { pages, leaderIndex, jti: jtiBefore } = await tabs.openSettled(3);
   const follower = pages.find((_, i) => i !== leaderIndex) as Page;
 
   // Slow answers: the leader's next background refresh (due at most 2.5 s from now) hangs 2 s.
@@ -108,9 +106,7 @@ test('server failing: stale tokens until the cutoff, then fetch_failed, never an
 }) => {
   test.setTimeout(60_000);
   await server.control({ ttlSeconds: SHORT_TTL_S });
-  const pages = await tabs.openMany(3);
-  await expectOneLeader(pages);
-  const jtiBefore = await expectSharedToken(pages);
+  const { pages, jti: jtiBefore } = await tabs.openSettled(3);
 
   await server.control({ mode: 'fail' });
   const failedAt = Date.now();
