@@ -32,9 +32,7 @@ test('1,000 malformed messages on the channel: no page error, all counted as rej
   cacheName,
 }) => {
   await server.control({ ttlSeconds: LONG_TTL_S });
-  const pages = await tabs.openMany(3);
-  const leaderIndex = await expectOneLeader(pages);
-  const jti = await expectSharedToken(pages);
+  const { pages, leaderIndex, jti } = await tabs.openSettled(3);
   const before = await Promise.all(pages.map(cacheStats));
   const requestsBefore = await server.requests();
 
@@ -144,9 +142,7 @@ test('malformed internal (leader-election) envelopes on the channel raise no pag
   cacheName,
 }) => {
   await server.control({ ttlSeconds: LONG_TTL_S });
-  const pages = await tabs.openMany(2);
-  const leaderIndex = await expectOneLeader(pages);
-  const jti = await expectSharedToken(pages);
+  const { pages, leaderIndex, jti } = await tabs.openSettled(2);
 
   // broadcast-channel's envelopes of type 'internal' carry its leader election's messages, whose
   // listeners read `msg.context` unguarded: garbage inside must be dropped before it reaches them.

@@ -6,7 +6,6 @@ import {
   cacheStats,
   elapse,
   expect,
-  expectOneLeader,
   expectSharedToken,
   LONG_TTL_S,
   leaderIndexes,
@@ -185,9 +184,7 @@ test('server answering garbage: invalid_token surfaces, nothing is cached or bro
   tabs,
 }) => {
   await server.control({ ttlSeconds: LONG_TTL_S });
-  const pages = await tabs.openMany(3);
-  const leaderIndex = await expectOneLeader(pages);
-  await expectSharedToken(pages);
+  const { pages, leaderIndex } = await tabs.openSettled(3);
 
   await server.control({ mode: 'garbage' });
   // Sign out, so that the next getToken must fetch.

@@ -1,6 +1,6 @@
 import { type Entry, expiresAt, type TokenStore } from './cache.js';
 import type { Clock } from './clock.js';
-import { TokenCacheError } from './errors.js';
+import { closedError, TokenCacheError } from './errors.js';
 import type { Counters, Emit } from './events.js';
 import { fetchEntry } from './fetcher.js';
 import type { KeyLocks, Release } from './locks.js';
@@ -626,10 +626,6 @@ export class Coordinator {
     this.#seq++;
     return `${this.#d.tabId}.${this.#seq}`;
   }
-}
-
-function closedError(): TokenCacheError {
-  return new TokenCacheError('closed', 'This token cache was closed; create a new one to get tokens again');
 }
 
 function clearedError(key?: string): TokenCacheError {

@@ -3,10 +3,11 @@ import { TokenStore } from './cache.js';
 import { type Clock, systemClock } from './clock.js';
 import { Coordinator } from './coordinator.js';
 import { onRevalidateMoment } from './environment.js';
-import { TokenCacheError } from './errors.js';
+import { closedError, TokenCacheError } from './errors.js';
 import { type Counters, type Emit, type TokenCacheEvents, zeroCounters } from './events.js';
 import { defaultLocks, type KeyLocks } from './locks.js';
 import { resolveOptions, type TokenCacheOptions } from './options.js';
+import { MAX_KEY_LENGTH } from './protocol.js';
 import { createTimers, type Timers } from './timers.js';
 import { openTransport, type Transport, type TransportHandlers } from './transport.js';
 
@@ -41,7 +42,6 @@ export interface Internals {
 }
 
 const DEFAULT_KEY = 'default';
-const MAX_KEY = 256;
 
 function randomId(): string {
   const c = (globalThis as { crypto?: Crypto }).crypto;
@@ -49,10 +49,10 @@ function randomId(): string {
 }
 
 function checkKey(key: unknown): TokenCacheError | undefined {
-  if (typeof key === 'string' && key.length > 0 && key.length <= MAX_KEY) return undefined;
+  if (typeof key === 'string' && key.length > 0 && key.length <= MAX_KEY_LENGTH) return undefined;
   return new TokenCacheError(
     'invalid_options',
-    `key must be a non-empty string of at most ${MAX_KEY} characters`,
+    `key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters`,
   );
 }
 
@@ -83,9 +83,6 @@ export function createTokenCacheWith(options: TokenCacheOptions, internals: Inte
   });
   const stopRevalidate = onRevalidateMoment(() => coordinator.revalidate());
   let closed = false;
-
-  const closedError = () =>
-    new TokenCacheError('closed', 'This token cache was closed; create a new one to get tokens again');
 
   return {
     getToken(key = DEFAULT_KEY, opts = {}) {

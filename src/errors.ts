@@ -28,6 +28,10 @@ export class TokenCacheError extends Error {
   }
 }
 
+export function closedError(): TokenCacheError {
+  return new TokenCacheError('closed', 'This token cache was closed; create a new one to get tokens again');
+}
+
 export function isErrorCode(value: unknown): value is TokenCacheErrorCode {
   return typeof value === 'string' && CODES.has(value);
 }

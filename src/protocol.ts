@@ -9,7 +9,8 @@ import { parseToken, type TokenClaims } from './token.js';
 export const PROTOCOL = 'tab-token-cache';
 export const VERSION = 1;
 
-const MAX_KEY = 256;
+/** The longest key a cache accepts, and so the longest a message may carry. */
+export const MAX_KEY_LENGTH = 256;
 const MAX_TOKEN = 16_384;
 const MAX_ID = 64;
 const MAX_SNAPSHOT = 1_000;
@@ -74,7 +75,7 @@ function str(x: unknown, max: number): x is string {
 function wireToken(x: unknown): { wire: WireToken; claims: TokenClaims } | string {
   if (!isRec(x)) return 'token entry is not an object';
   const { key, token, expiresAt } = x;
-  if (!str(key, MAX_KEY)) return 'bad key';
+  if (!str(key, MAX_KEY_LENGTH)) return 'bad key';
   if (!str(token, MAX_TOKEN)) return 'bad token';
   if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return 'bad expiresAt';
   try {
@@ -126,14 +127,14 @@ export function validate(raw: unknown, name: string): Validated {
       return good(claims);
     }
     case 'ask':
-      if (!str(raw.id, MAX_ID) || !str(raw.key, MAX_KEY)) return bad('bad ask');
+      if (!str(raw.id, MAX_ID) || !str(raw.key, MAX_KEY_LENGTH)) return bad('bad ask');
       return raw.reason === 'miss' || raw.reason === 'stale' || raw.reason === 'force'
         ? good()
         : bad('bad reason');
     case 'ack':
       return str(raw.to, MAX_ID) && str(raw.id, MAX_ID) ? good() : bad('bad ack');
     case 'ask-failed':
-      return str(raw.key, MAX_KEY) && isErrorCode(raw.code) && typeof raw.message === 'string'
+      return str(raw.key, MAX_KEY_LENGTH) && isErrorCode(raw.code) && typeof raw.message === 'string'
         ? good()
         : bad('bad ask-failed');
     default:
