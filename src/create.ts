@@ -1,15 +1,16 @@
 import { createNanoEvents, type Unsubscribe } from 'nanoevents';
-import { TokenStore } from './cache.js';
-import { type Clock, systemClock } from './clock.js';
-import { Coordinator } from './coordinator.js';
-import { onRevalidateMoment } from './environment.js';
-import { closedError, TokenCacheError } from './errors.js';
+import { type Clock, systemClock } from './core/clock.js';
+import { TokenStore } from './core/store.js';
+import { closedError, invalidOptions, type TokenCacheError } from './errors.js';
 import { type Counters, type Emit, type TokenCacheEvents, zeroCounters } from './events.js';
-import { defaultLocks, type KeyLocks } from './locks.js';
-import { resolveOptions, type TokenCacheOptions } from './options.js';
-import { MAX_KEY_LENGTH } from './protocol.js';
-import { createTimers, type Timers } from './timers.js';
-import { openTransport, type Transport, type TransportHandlers } from './transport.js';
+import { type ResolvedOptions, resolveOptions, type TokenCacheOptions } from './options.js';
+import { type WatchLifecycle, watchLifecycle } from './platform/lifecycle.js';
+import { defaultLocks, type Locks } from './platform/locks.js';
+import { createTimers, type Timers } from './platform/timers.js';
+import { timingOf } from './rules.js';
+import { Coordinator } from './sync/coordinator.js';
+import { MAX_KEY_LENGTH } from './wire/protocol.js';
+import { type OpenTransport, openTransport } from './wire/transport.js';
 
 export interface GetTokenOptions {
   /** Skip the cache and wait for a brand-new token. */
@@ -28,6 +29,8 @@ export interface TokenCache {
   clear(): void;
   on<E extends keyof TokenCacheEvents>(event: E, handler: TokenCacheEvents[E]): Unsubscribe;
   readonly isLeader: boolean;
+  /** The options this cache runs with, every default filled in (frozen). */
+  readonly options: ResolvedOptions;
   stats(): TokenCacheStats;
   close(): Promise<void>;
 }
@@ -36,8 +39,9 @@ export interface TokenCache {
 export interface Internals {
   clock?: Clock;
   timers?: Timers;
-  locks?: KeyLocks;
-  openTransport?: (channelName: string, handlers: TransportHandlers) => Transport;
+  locks?: Locks;
+  openTransport?: OpenTransport;
+  watchLifecycle?: WatchLifecycle;
   tabId?: string;
 }
 
@@ -50,16 +54,18 @@ function randomId(): string {
 
 function checkKey(key: unknown): TokenCacheError | undefined {
   if (typeof key === 'string' && key.length > 0 && key.length <= MAX_KEY_LENGTH) return undefined;
-  return new TokenCacheError(
-    'invalid_options',
-    `key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters`,
-  );
+  return invalidOptions(`key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters`);
 }
 
-export function createTokenCacheWith(options: TokenCacheOptions, internals: Internals = {}): TokenCache {
-  const o = resolveOptions(options);
+/**
+ * The facade: validates the call, serves from the store when it can (R1, R2) and hands the rest
+ * to the coordinator, which it makes on first use (R19): creating a cache starts nothing.
+ */
+export function createTokenCacheWith(input: TokenCacheOptions, internals: Internals = {}): TokenCache {
+  const options = resolveOptions(input);
+  const timing = timingOf(options);
   const clock = internals.clock ?? systemClock;
-  const store = new TokenStore({ leewayMs: o.leewayMs, cutoffMs: o.cutoffMs });
+  const store = new TokenStore({ leewayMs: timing.leewayMs, cutoffMs: timing.cutoffMs });
   const counters = zeroCounters();
   const emitter = createNanoEvents<TokenCacheEvents>();
   const emit: Emit = (event, ...args) => {
@@ -70,26 +76,34 @@ export function createTokenCacheWith(options: TokenCacheOptions, internals: Inte
       (globalThis as { reportError?: (e: unknown) => void }).reportError?.(error);
     }
   };
-  const coordinator = new Coordinator({
-    options: o,
-    store,
-    clock,
-    counters,
-    emit,
-    timers: internals.timers ?? createTimers(),
-    locks: internals.locks ?? defaultLocks(),
-    openTransport: internals.openTransport ?? openTransport,
-    tabId: internals.tabId ?? randomId(),
-  });
-  const stopRevalidate = onRevalidateMoment(() => coordinator.revalidate());
+  let coordinator: Coordinator | undefined;
   let closed = false;
+  const started = (): Coordinator => {
+    coordinator ??= new Coordinator({
+      options,
+      timing,
+      store,
+      clock,
+      counters,
+      emit,
+      timers: internals.timers ?? createTimers(),
+      locks: internals.locks ?? defaultLocks(),
+      openTransport: internals.openTransport ?? openTransport,
+      watchLifecycle: internals.watchLifecycle ?? watchLifecycle,
+      tabId: internals.tabId ?? randomId(),
+    });
+    return coordinator;
+  };
 
   return {
     getToken(key = DEFAULT_KEY, opts = {}) {
       if (closed) return Promise.reject(closedError());
       const bad = checkKey(key);
       if (bad) return Promise.reject(bad);
-      if (!opts.forceRefresh) {
+      const c = started();
+      c.touch(key);
+      const force = opts.forceRefresh === true;
+      if (!force) {
         const r = store.read(key, clock.now());
         if (r?.freshness === 'fresh') {
           counters.hits++;
@@ -97,38 +111,40 @@ export function createTokenCacheWith(options: TokenCacheOptions, internals: Inte
         }
         if (r?.freshness === 'stale') {
           counters.staleHits++;
-          coordinator.onStale(key, r.entry);
+          c.onStale(key, r);
           return Promise.resolve(r.entry.token);
         }
         counters.misses++;
       }
-      return coordinator.resolve(key, opts.forceRefresh === true).then((entry) => entry.token);
+      return c.resolve(key, force).then((entry) => entry.token);
     },
     peekToken(key = DEFAULT_KEY) {
       if (closed || checkKey(key)) return null;
+      const c = started();
+      c.touch(key);
       const r = store.read(key, clock.now());
       if (!r || r.freshness === 'unservable') return null;
-      if (r.freshness === 'stale') coordinator.onStale(key, r.entry);
+      if (r.freshness === 'stale') c.onStale(key, r);
       return r.entry.token;
     },
     clear() {
-      coordinator.clear();
+      if (!closed) started().clear();
     },
     on(event, handler) {
       return emitter.on(event, handler);
     },
     get isLeader() {
-      return coordinator.isLeader;
+      return coordinator?.isLeader ?? false;
     },
+    options,
     stats() {
-      return { ...counters, isLeader: coordinator.isLeader, keys: store.size };
+      return { ...counters, isLeader: coordinator?.isLeader ?? false, keys: store.size };
     },
     async close() {
       if (closed) return;
       closed = true;
-      stopRevalidate();
       store.clear();
-      await coordinator.close();
+      await coordinator?.close();
     },
   };
 }

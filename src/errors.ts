@@ -35,3 +35,28 @@ export function closedError(): TokenCacheError {
 export function isErrorCode(value: unknown): value is TokenCacheErrorCode {
   return typeof value === 'string' && CODES.has(value);
 }
+
+export function clearedError(key?: string): TokenCacheError {
+  return new TokenCacheError(
+    'cleared',
+    `clear() signed out every tab while ${key ? `the token for key "${key}"` : 'this call'} was on its way; its token was dropped. Sign in again, then call getToken`,
+  );
+}
+
+export function noTokenError(key: string): TokenCacheError {
+  return new TokenCacheError('fetch_failed', `No token could be obtained for key "${key}"`);
+}
+
+export function invalidOptions(message: string): TokenCacheError {
+  return new TokenCacheError('invalid_options', message);
+}
+
+/** Any failure as a TokenCacheError: ours as they are, anything else as fetch_failed. */
+export function asTokenCacheError(error: unknown): TokenCacheError {
+  return error instanceof TokenCacheError ? error : new TokenCacheError('fetch_failed', String(error));
+}
+
+/** True for the errors that end a call because the cache was signed out or closed, not a failure. */
+export function isInterruption(error: unknown): boolean {
+  return error instanceof TokenCacheError && (error.code === 'cleared' || error.code === 'closed');
+}

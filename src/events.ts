@@ -1,4 +1,4 @@
-import type { TokenSource } from './cache.js';
+import type { TokenSource } from './core/store.js';
 import type { TokenCacheError } from './errors.js';
 
 export interface TokenEvent {

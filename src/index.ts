@@ -1,12 +1,12 @@
 import { createTokenCacheWith, type TokenCache } from './create.js';
 import type { TokenCacheOptions } from './options.js';
 
-export type { TokenSource } from './cache.js';
+export type { TokenSource } from './core/store.js';
+export type { VerifyToken } from './core/token.js';
 export type { GetTokenOptions, TokenCache, TokenCacheStats } from './create.js';
 export { TokenCacheError, type TokenCacheErrorCode } from './errors.js';
 export type { TokenCacheEvents, TokenEvent } from './events.js';
-export type { FetchToken, TokenCacheOptions } from './options.js';
-export type { VerifyToken } from './token.js';
+export type { FetchToken, ResolvedOptions, TokenCacheOptions } from './options.js';
 
 /**
  * One token cache for every tab of this origin that uses the same `name`: the tabs elect a

@@ -1,5 +1,5 @@
-import { TokenCacheError } from './errors.js';
-import type { VerifyToken } from './token.js';
+import type { VerifyToken } from './core/token.js';
+import { invalidOptions } from './errors.js';
 
 export type FetchToken = (key: string, context: { signal: AbortSignal }) => Promise<string> | string;
 
@@ -18,30 +18,35 @@ export interface TokenCacheOptions {
   fetchTimeoutMs?: number;
   /** Optional: throw (or reject) to refuse a token, e.g. jose's jwtVerify against a JWKS. */
   verifyToken?: VerifyToken;
+  /** A key no tab has read for this long is no longer refreshed (R21). Default 600; Infinity: always. */
+  idleTimeoutSeconds?: number;
+  /** At most one fetchToken at a time across all keys and tabs (R26), for rotating refresh tokens. Default false. */
+  exclusiveFetch?: boolean;
 }
 
+/** The options a cache actually runs with (`tokens.options`): every default filled in, frozen. */
 export interface ResolvedOptions {
   readonly name: string;
   readonly fetchToken: FetchToken;
   readonly pollIntervalMs: number;
-  readonly leewayMs: number;
-  readonly cutoffMs: number;
+  readonly refreshLeewaySeconds: number;
+  readonly hardCutoffSeconds: number;
   readonly fetchTimeoutMs: number;
   readonly verifyToken: VerifyToken | undefined;
-  /** How long a follower waits for the leader to acknowledge a forwarded miss. */
-  readonly answerTimeoutMs: number;
-  /** How long a tab keeps a per-key refresh lock after publishing, so the others see the token first. */
-  readonly lockGraceMs: number;
+  readonly idleTimeoutSeconds: number;
+  readonly exclusiveFetch: boolean;
 }
 
-export const DEFAULTS = {
+export const DEFAULTS = Object.freeze({
   pollIntervalMs: 5_000,
   refreshLeewaySeconds: 15,
   hardCutoffSeconds: 5,
   fetchTimeoutMs: 10_000,
-} as const;
+  idleTimeoutSeconds: 600,
+  exclusiveFetch: false,
+});
 
-const KNOWN = new Set([
+const KNOWN: ReadonlySet<string> = new Set<keyof TokenCacheOptions>([
   'name',
   'fetchToken',
   'pollIntervalMs',
@@ -49,16 +54,23 @@ const KNOWN = new Set([
   'hardCutoffSeconds',
   'fetchTimeoutMs',
   'verifyToken',
+  'idleTimeoutSeconds',
+  'exclusiveFetch',
 ]);
 
 function fail(message: string): never {
-  throw new TokenCacheError('invalid_options', message);
+  throw invalidOptions(message);
 }
 
-function number(value: unknown, name: string, fallback: number, positive: boolean): number {
+type Sign = '> 0' | '>= 0';
+
+function number(value: unknown, name: string, fallback: number, sign: Sign, infinite = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || (positive ? value <= 0 : value < 0)) {
-    fail(`${name} must be a finite number ${positive ? '> 0' : '>= 0'}, got ${String(value)}`);
+  const finiteOk = typeof value === 'number' && (Number.isFinite(value) || (infinite && value === Infinity));
+  if (!finiteOk || (sign === '> 0' ? value <= 0 : value < 0)) {
+    fail(
+      `${name} must be a ${infinite ? '' : 'finite '}number ${sign}${infinite ? ' (or Infinity)' : ''}, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -70,7 +82,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   for (const k of Object.keys(o)) {
     if (!KNOWN.has(k)) fail(`Unknown option "${k}"; known options: ${[...KNOWN].join(', ')}`);
   }
-  const { name, fetchToken, verifyToken } = o;
+  const { name, fetchToken, verifyToken, exclusiveFetch } = o;
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
     fail('name must be a non-empty string of at most 200 characters');
   }
@@ -79,25 +91,34 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (verifyToken !== undefined && typeof verifyToken !== 'function') {
     fail('verifyToken must be a function (jwt, key) => Promise<void> that throws to reject');
   }
-  const poll = number(o.pollIntervalMs, 'pollIntervalMs', DEFAULTS.pollIntervalMs, true);
-  const leeway = number(o.refreshLeewaySeconds, 'refreshLeewaySeconds', DEFAULTS.refreshLeewaySeconds, false);
-  const cutoff = number(o.hardCutoffSeconds, 'hardCutoffSeconds', DEFAULTS.hardCutoffSeconds, false);
-  const timeout = number(o.fetchTimeoutMs, 'fetchTimeoutMs', DEFAULTS.fetchTimeoutMs, true);
+  if (exclusiveFetch !== undefined && typeof exclusiveFetch !== 'boolean') {
+    fail(`exclusiveFetch must be true or false, got ${String(exclusiveFetch)}`);
+  }
+  const poll = number(o.pollIntervalMs, 'pollIntervalMs', DEFAULTS.pollIntervalMs, '> 0');
+  const leeway = number(
+    o.refreshLeewaySeconds,
+    'refreshLeewaySeconds',
+    DEFAULTS.refreshLeewaySeconds,
+    '>= 0',
+  );
+  const cutoff = number(o.hardCutoffSeconds, 'hardCutoffSeconds', DEFAULTS.hardCutoffSeconds, '>= 0');
+  const timeout = number(o.fetchTimeoutMs, 'fetchTimeoutMs', DEFAULTS.fetchTimeoutMs, '> 0');
+  const idle = number(o.idleTimeoutSeconds, 'idleTimeoutSeconds', DEFAULTS.idleTimeoutSeconds, '> 0', true);
   const bound = cutoff + (2 * poll) / 1000;
   if (leeway < bound) {
     fail(
       `refreshLeewaySeconds (${leeway}) must be >= hardCutoffSeconds + 2 * pollIntervalMs / 1000 = ${cutoff} + 2 * ${poll} / 1000 = ${bound}, so a stale token gets two polls to refresh before the cutoff`,
     );
   }
-  return {
+  return Object.freeze({
     name,
     fetchToken: fetchToken as FetchToken,
     pollIntervalMs: poll,
-    leewayMs: leeway * 1000,
-    cutoffMs: cutoff * 1000,
+    refreshLeewaySeconds: leeway,
+    hardCutoffSeconds: cutoff,
     fetchTimeoutMs: timeout,
     verifyToken: verifyToken as VerifyToken | undefined,
-    answerTimeoutMs: Math.min(1_000, Math.max(50, poll / 2)),
-    lockGraceMs: Math.min(1_000, Math.max(50, poll / 2)),
-  };
+    idleTimeoutSeconds: idle,
+    exclusiveFetch: exclusiveFetch === true,
+  });
 }

@@ -4,11 +4,12 @@ import { claimsOf, pass, useSimulatedTabs } from './helpers.js';
 
 const tabs = useSimulatedTabs();
 
+/** A lone tab after its first getToken: it started on that call, fetched, and leads. */
 async function leaderWithToken(options = {}) {
   const cache = tabs.open(options);
-  await pass(100);
-  expect(cache.isLeader).toBe(true);
   const token = await cache.getToken();
+  await pass(0);
+  expect(cache.isLeader).toBe(true);
   return { cache, token };
 }
 
@@ -87,10 +88,17 @@ describe('R1-R3: fresh, stale, unservable', () => {
     expect(await settledNow(cache.getToken())).toEqual({ done: true, value: token });
     await pass(2_000);
     expect(cache.peekToken()).toBeNull();
+    // A miss within a poll of the last failed try gets that failure, with no request (R24).
+    const requests = tabs.server.requests;
+    const failed = (await cache.getToken().catch((e: unknown) => e)) as TokenCacheError;
+    expect(failed.code).toBe('fetch_failed');
+    expect(tabs.server.requests).toBe(requests);
     tabs.server.mode = 'ok';
-    const next = await cache.getToken();
-    expect(next).not.toBe(token);
-    expect(cache.stats().misses).toBe(2);
+    await pass(5_000); // the next poll tries again, and the endpoint answers
+    expect(tabs.server.requests).toBe(requests + 1);
+    const next = await settledNow(cache.getToken());
+    expect(next.done).toBe(true);
+    expect(next.value).not.toBe(token);
   });
 });
 

@@ -2,6 +2,7 @@ import { enforceOptions } from 'broadcast-channel';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { createTokenCacheWith, type Internals, type TokenCache } from '../src/create.js';
 import type { TokenCacheOptions } from '../src/options.js';
+import { type Locks, memoryLocks } from '../src/platform/locks.js';
 
 /** An unsigned JWT-shaped token: the library decodes, it does not verify (verifyToken does). */
 export function makeJwt(claims: Record<string, unknown>): string {
@@ -56,14 +57,17 @@ export class FakeServer {
 export function useSimulatedTabs(): {
   open(options?: Partial<TokenCacheOptions>, internals?: Internals): TokenCache;
   server: FakeServer;
+  /** The lock manager the tabs of this test share (their browser's `navigator.locks`). */
+  locks: Locks;
 } {
   const caches: TokenCache[] = [];
   const ctx = {
     server: new FakeServer(),
+    locks: memoryLocks(),
     open(options: Partial<TokenCacheOptions> = {}, internals: Internals = {}): TokenCache {
       const cache = createTokenCacheWith(
         { name: 'test', fetchToken: ctx.server.fetchToken, ...options } as TokenCacheOptions,
-        internals,
+        { locks: ctx.locks, ...internals },
       );
       caches.push(cache);
       return cache;
@@ -76,6 +80,7 @@ export function useSimulatedTabs(): {
     });
     enforceOptions({ type: 'simulate' });
     ctx.server = new FakeServer();
+    ctx.locks = memoryLocks();
     caches.length = 0;
   });
   afterEach(async () => {

@@ -1,8 +1,19 @@
-import type { Entry } from './cache.js';
+import { TokenCacheError } from '../errors.js';
+import type { FetchToken } from '../options.js';
+import type { Timers } from '../platform/timers.js';
 import type { Clock } from './clock.js';
-import { TokenCacheError } from './errors.js';
-import type { ResolvedOptions } from './options.js';
-import { assertLongEnough, parseToken, usableLifeMs, verify } from './token.js';
+import type { Entry } from './store.js';
+import { assertLongEnough, parseToken, usableLifeMs, type VerifyToken, verify } from './token.js';
+
+/** What one fetch needs to know. */
+export interface FetchDeps {
+  readonly fetchToken: FetchToken;
+  readonly verifyToken: VerifyToken | undefined;
+  readonly fetchTimeoutMs: number;
+  readonly cutoffMs: number;
+  readonly clock: Clock;
+  readonly timers: Timers;
+}
 
 /**
  * One call of the user's fetchToken, held to the contract: aborted after fetchTimeoutMs (even
@@ -12,24 +23,23 @@ import { assertLongEnough, parseToken, usableLifeMs, verify } from './token.js';
 export async function fetchEntry(
   key: string,
   epoch: number,
-  options: ResolvedOptions,
-  clock: Clock,
+  deps: FetchDeps,
   outer: AbortSignal,
 ): Promise<Entry> {
-  const since = clock.now();
+  const since = deps.clock.now();
   const controller = new AbortController();
   const abort = () => controller.abort(outer.reason);
   outer.addEventListener('abort', abort, { once: true });
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimer: () => void = () => {};
   const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    cancelTimer = deps.timers.after(deps.fetchTimeoutMs, () => {
       const error = new TokenCacheError(
         'fetch_failed',
-        `fetchToken for key "${key}" did not settle within fetchTimeoutMs (${options.fetchTimeoutMs} ms) and was aborted`,
+        `fetchToken for key "${key}" did not settle within fetchTimeoutMs (${deps.fetchTimeoutMs} ms) and was aborted`,
       );
       controller.abort(error);
       reject(error);
-    }, options.fetchTimeoutMs);
+    });
   });
   const aborted = new Promise<never>((_, reject) => {
     controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
@@ -37,7 +47,7 @@ export async function fetchEntry(
   let jwt: unknown;
   try {
     jwt = await Promise.race([
-      Promise.resolve().then(() => options.fetchToken(key, { signal: controller.signal })),
+      Promise.resolve().then(() => deps.fetchToken(key, { signal: controller.signal })),
       timedOut,
       aborted,
     ]);
@@ -49,13 +59,13 @@ export async function fetchEntry(
       { cause },
     );
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
     outer.removeEventListener('abort', abort);
   }
   const claims = parseToken(jwt, key);
-  assertLongEnough(claims, options.cutoffMs, key);
+  assertLongEnough(claims, deps.cutoffMs, key);
   const token = jwt as string;
-  await verify(token, key, options.verifyToken);
+  await verify(token, key, deps.verifyToken);
   return {
     key,
     token,

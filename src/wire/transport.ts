@@ -1,19 +1,17 @@
-import { BroadcastChannel, type BroadcastMethod, createLeaderElection } from 'broadcast-channel';
+import { BroadcastChannel, type BroadcastMethod } from 'broadcast-channel';
+import { isRecord } from './guards.js';
 
 /**
- * The channel and the election, over broadcast-channel. The rest of the library sees only this
- * small interface, so the coordinator can be driven by any transport.
+ * The channel between the tabs, over broadcast-channel (leadership is a Web Lock, see
+ * sync/leadership.ts). The rest of the library sees only this small interface, so the
+ * coordinator can be driven by any transport.
  */
 export interface Transport {
   post(message: unknown): Promise<void>;
-  readonly isLeader: boolean;
-  /** True when this or another tab holds leadership. */
-  hasLeader(): Promise<boolean>;
-  /** Resolves when this tab becomes leader (never, if it closes first). */
-  awaitLeadership(): Promise<void>;
-  /** Releases leadership at once and closes the channel. */
   close(): Promise<void>;
 }
+
+export type OpenTransport = (channelName: string, handlers: TransportHandlers) => Transport;
 
 export interface TransportHandlers {
   onMessage(data: unknown): void;
@@ -22,7 +20,7 @@ export interface TransportHandlers {
 }
 
 interface Envelope {
-  type: 'message' | 'internal';
+  type: 'message';
   time: number;
   data: unknown;
 }
@@ -32,25 +30,9 @@ interface NativeState {
   fn: ((msg: Envelope) => void) | null;
 }
 
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null;
-}
-
-/**
- * broadcast-channel's envelope. Its leader-election messages ('internal') are read without checks
- * by its own listeners, so they must look exactly like what the elector sends.
- */
+/** broadcast-channel's envelope of a message (its 'internal' ones belong to its electors, unused here). */
 function isEnvelope(x: unknown): x is Envelope {
-  if (!isRecord(x) || typeof x.time !== 'number') return false;
-  if (x.type === 'message') return true;
-  const d = x.data;
-  return (
-    x.type === 'internal' &&
-    isRecord(d) &&
-    d.context === 'leader' &&
-    (d.action === 'apply' || d.action === 'tell' || d.action === 'death') &&
-    typeof d.token === 'string'
-  );
+  return isRecord(x) && typeof x.time === 'number' && x.type === 'message';
 }
 
 let lastMicros = 0;
@@ -73,6 +55,8 @@ function hardenedNativeMethod(onMalformed: () => void): BroadcastMethod<NativeSt
     microSeconds,
     create(channelName) {
       const state: NativeState = { bc: new globalThis.BroadcastChannel(channelName), fn: null };
+      // Node's BroadcastChannel keeps the process alive while it listens; a cache never does (R19).
+      (state.bc as { unref?: () => void }).unref?.();
       state.bc.onmessage = (event) => {
         const data: unknown = event.data;
         if (!isEnvelope(data)) {
@@ -107,24 +91,15 @@ function hardenedNativeMethod(onMalformed: () => void): BroadcastMethod<NativeSt
   };
 }
 
-export function openTransport(channelName: string, handlers: TransportHandlers): Transport {
+export const openTransport: OpenTransport = (channelName, handlers) => {
   const native = typeof globalThis.BroadcastChannel === 'function';
   const channel = new BroadcastChannel<unknown>(
     channelName,
     native ? { methods: [hardenedNativeMethod(handlers.onMalformed)], webWorkerSupport: false } : {},
   );
   channel.addEventListener('message', (data: unknown) => handlers.onMessage(data));
-  const elector = createLeaderElection(channel);
   return {
     post: (message) => channel.postMessage(message),
-    get isLeader() {
-      return elector.isLeader && !elector.isDead;
-    },
-    hasLeader: () => elector.hasLeader(),
-    awaitLeadership: () => elector.awaitLeadership(),
-    async close() {
-      await elector.die();
-      await channel.close();
-    },
+    close: () => channel.close(),
   };
-}
+};

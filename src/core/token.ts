@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose';
-import { TokenCacheError } from './errors.js';
+import { TokenCacheError } from '../errors.js';
 
 /** What the library needs from a JWT: its issue and expiry times, in seconds. */
 export interface TokenClaims {

@@ -1,0 +1,45 @@
+/**
+ * The page's lifecycle, behind one seam. A no-op where there is no document or window (Node,
+ * SSR, workers).
+ *
+ * - R17: the tab becomes visible, or the browser comes back online → revalidate stale tokens.
+ * - R22: the page enters the back/forward cache (`pagehide` with `persisted`) → leave the group;
+ *   it comes back from it (`pageshow` with `persisted`) → rejoin. `pagehide`/`pageshow` never keep
+ *   a page out of that cache; `unload` and `beforeunload` would, and are never used.
+ */
+export type Unsubscribe = () => void;
+
+export interface LifecycleHandlers {
+  revalidate(): void;
+  /** Entering the back/forward cache. */
+  hide(): void;
+  /** Restored from the back/forward cache. */
+  show(): void;
+}
+
+export type WatchLifecycle = (handlers: LifecycleHandlers) => Unsubscribe;
+
+export const watchLifecycle: WatchLifecycle = (handlers) => {
+  const doc = (globalThis as { document?: Document }).document;
+  const win = (globalThis as { window?: Window }).window;
+  const onVisibility = () => {
+    if (doc?.visibilityState === 'visible') handlers.revalidate();
+  };
+  const onOnline = () => handlers.revalidate();
+  const onHide = (event: PageTransitionEvent) => {
+    if (event.persisted) handlers.hide();
+  };
+  const onShow = (event: PageTransitionEvent) => {
+    if (event.persisted) handlers.show();
+  };
+  doc?.addEventListener('visibilitychange', onVisibility);
+  win?.addEventListener('online', onOnline);
+  win?.addEventListener('pagehide', onHide);
+  win?.addEventListener('pageshow', onShow);
+  return () => {
+    doc?.removeEventListener('visibilitychange', onVisibility);
+    win?.removeEventListener('online', onOnline);
+    win?.removeEventListener('pagehide', onHide);
+    win?.removeEventListener('pageshow', onShow);
+  };
+};

@@ -1,0 +1,213 @@
+/**
+ * The lock seam: the part of the Web Locks API the library needs (exclusive and shared mode,
+ * `ifAvailable`, `steal`, `signal`, `query`). Browsers give `navigator.locks`, which every tab of
+ * the origin shares; elsewhere (Node, SSR, very old browsers) an in-realm manager with the same
+ * semantics stands in, so the caches of one realm still elect exactly one leader.
+ */
+export type LockMode = 'exclusive' | 'shared';
+
+export interface LockOptions {
+  readonly mode?: LockMode;
+  readonly ifAvailable?: boolean;
+  readonly steal?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface LockInfo {
+  readonly name: string;
+  readonly mode: LockMode;
+}
+
+export interface LockSnapshot {
+  readonly held: readonly LockInfo[];
+  readonly pending: readonly LockInfo[];
+}
+
+/** `navigator.locks`'s shape: the lock is held until the callback's promise settles. */
+export interface Locks {
+  request(
+    name: string,
+    options: LockOptions,
+    callback: (lock: LockInfo | null) => Promise<unknown> | unknown,
+  ): Promise<unknown>;
+  query(): Promise<LockSnapshot>;
+}
+
+/** A lock this tab holds. */
+export interface Held {
+  /** Lets the lock go (once; later calls do nothing). */
+  release(): void;
+  /** Settles when the lock is gone: true if another tab stole it, false if released here. */
+  readonly lost: Promise<boolean>;
+}
+
+/**
+ * Requests a lock and resolves once it is held, or with null when `ifAvailable` found it taken.
+ * Rejects (AbortError) when `signal` aborts the request before it is granted.
+ */
+export function acquire(locks: Locks, name: string, options: LockOptions = {}): Promise<Held | null> {
+  return new Promise<Held | null>((resolve, reject) => {
+    let granted = false;
+    let release: () => void = () => {};
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    let lostResolve: (stolen: boolean) => void = () => {};
+    const lost = new Promise<boolean>((r) => {
+      lostResolve = r;
+    });
+    locks
+      .request(name, options, (lock) => {
+        if (!lock) {
+          resolve(null);
+          return undefined;
+        }
+        granted = true;
+        resolve({ release, lost });
+        return released;
+      })
+      .then(
+        () => lostResolve(false),
+        (error: unknown) => {
+          if (granted) lostResolve(true);
+          else reject(error);
+        },
+      );
+  });
+}
+
+function abortError(message: string): Error {
+  return typeof DOMException === 'function'
+    ? new DOMException(message, 'AbortError')
+    : Object.assign(new Error(message), { name: 'AbortError' });
+}
+
+interface Request {
+  readonly mode: LockMode;
+  readonly grant: () => void;
+}
+
+interface Holder {
+  readonly mode: LockMode;
+  readonly steal: () => void;
+}
+
+interface Queue {
+  readonly held: Set<Holder>;
+  readonly pending: Request[];
+}
+
+/** A lock manager for one JavaScript realm, with the Web Locks semantics the library relies on. */
+export function memoryLocks(): Locks {
+  const queues = new Map<string, Queue>();
+  const queueOf = (name: string): Queue => {
+    let q = queues.get(name);
+    if (!q) {
+      q = { held: new Set(), pending: [] };
+      queues.set(name, q);
+    }
+    return q;
+  };
+  const compatible = (q: Queue, mode: LockMode): boolean =>
+    q.held.size === 0 || (mode === 'shared' && [...q.held].every((h) => h.mode === 'shared'));
+  const drain = (name: string, q: Queue) => {
+    while (q.pending.length > 0 && compatible(q, (q.pending[0] as Request).mode)) {
+      (q.pending.shift() as Request).grant();
+    }
+    if (q.held.size === 0 && q.pending.length === 0) queues.delete(name);
+  };
+
+  return {
+    request(name, options, callback) {
+      const mode = options.mode ?? 'exclusive';
+      const q = queueOf(name);
+      return new Promise<unknown>((resolve, reject) => {
+        if (options.signal?.aborted) {
+          reject(options.signal.reason ?? abortError('The lock request was aborted'));
+          return;
+        }
+        let settled = false;
+        const finish = (holder: Holder, run: () => void) => {
+          if (settled) return;
+          settled = true;
+          q.held.delete(holder);
+          run();
+          drain(name, q);
+        };
+        const grant = () => {
+          const holder: Holder = {
+            mode,
+            // A steal grants the lock to the thief at once: nothing queued may slip in between.
+            steal: () => {
+              if (settled) return;
+              settled = true;
+              q.held.delete(holder);
+              reject(abortError('The lock was stolen'));
+            },
+          };
+          q.held.add(holder);
+          // Web Locks calls back in a later task, never inside request().
+          queueMicrotask(() => {
+            Promise.resolve()
+              .then(() => callback({ name, mode }))
+              .then(
+                (value) => finish(holder, () => resolve(value)),
+                (error: unknown) => finish(holder, () => reject(error)),
+              );
+          });
+        };
+        if (options.steal) {
+          for (const holder of [...q.held]) holder.steal();
+          grant();
+          return;
+        }
+        if (q.pending.length === 0 && compatible(q, mode)) {
+          grant();
+          return;
+        }
+        if (options.ifAvailable) {
+          queueMicrotask(() => {
+            Promise.resolve()
+              .then(() => callback(null))
+              .then(resolve, reject);
+          });
+          return;
+        }
+        const request: Request = { mode, grant };
+        q.pending.push(request);
+        options.signal?.addEventListener(
+          'abort',
+          () => {
+            const i = q.pending.indexOf(request);
+            if (i < 0) return;
+            q.pending.splice(i, 1);
+            reject(options.signal?.reason ?? abortError('The lock request was aborted'));
+            drain(name, q);
+          },
+          { once: true },
+        );
+      });
+    },
+    async query() {
+      const held: LockInfo[] = [];
+      const pending: LockInfo[] = [];
+      for (const [name, q] of queues) {
+        for (const h of q.held) held.push({ name, mode: h.mode });
+        for (const p of q.pending) pending.push({ name, mode: p.mode });
+      }
+      return { held, pending };
+    },
+  };
+}
+
+let realmLocks: Locks | undefined;
+
+/** `navigator.locks` where the browser has it, else the lock manager of this realm. */
+export function defaultLocks(): Locks {
+  const nav = (globalThis as { navigator?: { locks?: Locks } }).navigator;
+  if (nav?.locks && typeof nav.locks.request === 'function' && typeof nav.locks.query === 'function') {
+    return nav.locks;
+  }
+  realmLocks ??= memoryLocks();
+  return realmLocks;
+}

@@ -1,0 +1,98 @@
+import type { ResolvedOptions } from './options.js';
+
+/**
+ * Every timing rule of the library, as named pure functions of the options and the clock
+ * readings they are given. Nothing here keeps state or reads a clock; test/rules.test.ts holds
+ * their tables.
+ */
+
+/** The options in the units the library computes with. */
+export interface Timing {
+  readonly pollMs: number;
+  readonly leewayMs: number;
+  readonly cutoffMs: number;
+  readonly fetchTimeoutMs: number;
+  /** Infinity when keys never go idle. */
+  readonly idleMs: number;
+  readonly answerTimeoutMs: number;
+  readonly lockGraceMs: number;
+}
+
+export function timingOf(options: ResolvedOptions): Timing {
+  return {
+    pollMs: options.pollIntervalMs,
+    leewayMs: options.refreshLeewaySeconds * 1000,
+    cutoffMs: options.hardCutoffSeconds * 1000,
+    fetchTimeoutMs: options.fetchTimeoutMs,
+    idleMs: options.idleTimeoutSeconds * 1000,
+    answerTimeoutMs: answerTimeoutMs(options.pollIntervalMs),
+    lockGraceMs: lockGraceMs(options.pollIntervalMs),
+  };
+}
+
+/**
+ * How long a follower waits for the leader to acknowledge a question before it takes leadership
+ * (R12): half a poll, within 50 ms to 1 s. A working leader answers in a message latency.
+ */
+export function answerTimeoutMs(pollMs: number): number {
+  return Math.min(1_000, Math.max(50, pollMs / 2));
+}
+
+/**
+ * How long a tab keeps a key's fetch lock after publishing the token, so that the other tabs hold
+ * the broadcast before one of them could take the lock and fetch again.
+ */
+export function lockGraceMs(pollMs: number): number {
+  return Math.min(1_000, Math.max(50, pollMs / 2));
+}
+
+/** How long a tab waits for a token that another tab said it is fetching (an ack, a held key lock). */
+export function arrivalWaitMs(t: Timing): number {
+  return t.fetchTimeoutMs + 2 * t.answerTimeoutMs;
+}
+
+const MAX_BACKOFF_POLLS = 16;
+
+/**
+ * After `failures` consecutive failed background refreshes of a key (R5), the next may start this
+ * long after the last failure: the next poll, then after 2, 4, … up to 16 polls. Half a poll is
+ * taken off so that the poll that is due is not missed by a few milliseconds.
+ */
+export function backoffMs(failures: number, pollMs: number): number {
+  const polls = Math.min(2 ** Math.max(0, failures - 1), MAX_BACKOFF_POLLS);
+  return polls * pollMs - pollMs / 2;
+}
+
+/**
+ * The outage budget (R24): a failed fetch of a key is the answer to every other caller of that
+ * key for this long from the moment it started, so the group sends at most one request per key
+ * per poll interval, and the leader's next poll may try again.
+ */
+export function outageWindowMs(pollMs: number): number {
+  return pollMs;
+}
+
+/**
+ * A follower holding a stale token asks the leader about it only once the leader is late: it has
+ * been stale for more than a poll, which a working leader never lets happen. So a working group
+ * exchanges no message per read, and a frozen leader is found out while the token is still
+ * servable (R18 leaves at least two polls between leeway and cutoff).
+ */
+export function leaderLate(remainingMs: number, t: Timing): boolean {
+  return t.leewayMs - remainingMs > t.pollMs;
+}
+
+/** A poll that comes this late came from a tab that was frozen or suspended, not from a working one. */
+export function backFromFreeze(gapMs: number, pollMs: number): boolean {
+  return gapMs > 2 * pollMs;
+}
+
+/** A key last read `sinceReadMs` ago is idle (R21): no longer refreshed, dropped once unservable. */
+export function isIdle(sinceReadMs: number, t: Timing): boolean {
+  return sinceReadMs >= t.idleMs;
+}
+
+/** When to look again whether a key read `sinceReadMs` ago has gone idle. */
+export function idleCheckInMs(sinceReadMs: number, t: Timing): number {
+  return Math.max(0, t.idleMs - sinceReadMs);
+}

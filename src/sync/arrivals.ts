@@ -1,0 +1,107 @@
+import { type Entry, expiresAt } from '../core/store.js';
+import type { TokenCacheError } from '../errors.js';
+import type { WireToken } from '../wire/protocol.js';
+import type { Need, SyncContext } from './context.js';
+
+interface Waiter {
+  readonly need: Need;
+  resolve(entry: Entry | undefined): void;
+  reject(error: TokenCacheError): void;
+}
+
+/**
+ * Where tokens arrive, and those who wait for them. A token fetched here or received from another
+ * tab is offered to the store; if stored, it is announced (`token` event), broadcast when it was
+ * fetched here (R9), and every waiter whose need it meets is woken.
+ */
+export class Arrivals {
+  readonly #ctx: SyncContext;
+  readonly #onStored: (entry: Entry) => void;
+  readonly #waiters = new Map<string, Set<Waiter>>();
+
+  constructor(ctx: SyncContext, onStored: (entry: Entry) => void) {
+    this.#ctx = ctx;
+    this.#onStored = onStored;
+  }
+
+  /** Offers a token to the store. Returns what is servable for its key now. */
+  accept(entry: Entry): Entry | undefined {
+    const { store, clock, emit, counters, post } = this.#ctx;
+    const now = clock.now();
+    const stored = store.offer(entry, now) === 'stored';
+    if (stored) {
+      emit('token', {
+        key: entry.key,
+        token: entry.token,
+        source: entry.source,
+        expiresAt: expiresAt(entry, now),
+      });
+      if (entry.source === 'fetch') {
+        post('token', wire(entry, now));
+        counters.broadcastsSent++;
+      }
+      this.#onStored(entry);
+    }
+    const servable = store.servable(entry.key, now);
+    const waiters = this.#waiters.get(entry.key);
+    if (servable && waiters) {
+      for (const w of [...waiters]) if (stored || w.need !== 'new') w.resolve(servable);
+    }
+    return servable;
+  }
+
+  /** The token held for `key` if it meets the need already. */
+  satisfied(key: string, need: Need): Entry | undefined {
+    if (need === 'new') return undefined;
+    const r = this.#ctx.store.read(key, this.#ctx.clock.now());
+    if (!r || r.freshness === 'unservable' || (need === 'fresh' && r.freshness === 'stale')) return undefined;
+    return r.entry;
+  }
+
+  /**
+   * Resolves when a token for `key` that meets the need arrives, or with undefined after `ms` or
+   * when `cancel` aborts; rejects when the fetch it waits for fails (`fail`).
+   */
+  waitFor(key: string, need: Need, ms: number, cancel?: AbortSignal): Promise<Entry | undefined> {
+    return new Promise<Entry | undefined>((resolve, reject) => {
+      let set = this.#waiters.get(key);
+      if (!set) {
+        set = new Set();
+        this.#waiters.set(key, set);
+      }
+      const waiters = set;
+      const done = () => {
+        stopTimer();
+        cancel?.removeEventListener('abort', onCancel);
+        waiters.delete(waiter);
+        if (waiters.size === 0 && this.#waiters.get(key) === waiters) this.#waiters.delete(key);
+      };
+      const waiter: Waiter = {
+        need,
+        resolve: (entry) => {
+          done();
+          resolve(entry);
+        },
+        reject: (error) => {
+          done();
+          reject(error);
+        },
+      };
+      const onCancel = () => waiter.resolve(undefined);
+      const stopTimer = this.#ctx.timers.after(ms, () => waiter.resolve(undefined));
+      cancel?.addEventListener('abort', onCancel, { once: true });
+      waiters.add(waiter);
+    });
+  }
+
+  /** The fetch awaited for `key` (every key when undefined) failed, or the cache was signed out or closed. */
+  fail(key: string | undefined, error: TokenCacheError): void {
+    const sets = key === undefined ? [...this.#waiters.values()] : [this.#waiters.get(key)];
+    for (const set of sets) for (const w of [...(set ?? [])]) w.reject(error);
+  }
+}
+
+/** A token as it travels to other tabs. */
+export function wire(entry: Entry, now: ReturnType<SyncContext['clock']['now']>): WireToken {
+  return { key: entry.key, token: entry.token, expiresAt: expiresAt(entry, now) };
+}

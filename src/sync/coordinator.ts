@@ -1,0 +1,267 @@
+import type { Clock } from '../core/clock.js';
+import type { Entry, Reading, TokenStore } from '../core/store.js';
+import { clearedError, closedError, noTokenError, type TokenCacheError } from '../errors.js';
+import type { Counters, Emit } from '../events.js';
+import type { ResolvedOptions } from '../options.js';
+import type { WatchLifecycle } from '../platform/lifecycle.js';
+import type { Locks } from '../platform/locks.js';
+import type { Timers } from '../platform/timers.js';
+import { arrivalWaitMs, leaderLate, type Timing } from '../rules.js';
+import { type AskReason, encode } from '../wire/protocol.js';
+import type { OpenTransport, Transport } from '../wire/transport.js';
+import { Answers } from './answers.js';
+import { Arrivals } from './arrivals.js';
+import { Asks } from './asks.js';
+import type { Need, Post, SyncContext } from './context.js';
+import { FetchGuard } from './fetch-guard.js';
+import { Inbox } from './inbox.js';
+import { Leadership } from './leadership.js';
+import { Refresher } from './refresher.js';
+import { Session } from './session.js';
+import { Usage } from './usage.js';
+
+export interface CoordinatorDeps {
+  readonly options: ResolvedOptions;
+  readonly timing: Timing;
+  readonly store: TokenStore;
+  readonly clock: Clock;
+  readonly counters: Counters;
+  readonly emit: Emit;
+  readonly timers: Timers;
+  readonly locks: Locks;
+  readonly openTransport: OpenTransport;
+  readonly watchLifecycle: WatchLifecycle;
+  readonly tabId: string;
+}
+
+/**
+ * One tab's part in the group: wires leadership, the refresher, the fetch guard, questions and
+ * answers, the inbox, idle tracking and the sign-out session, and follows the page's lifecycle.
+ * It is made on the cache's first use (R19), so a cache that is never used starts nothing.
+ */
+export class Coordinator {
+  readonly #ctx: SyncContext;
+  readonly #session = new Session();
+  readonly #arrivals: Arrivals;
+  readonly #usage: Usage;
+  readonly #guard: FetchGuard;
+  readonly #leadership: Leadership;
+  readonly #refresher: Refresher;
+  readonly #asks: Asks;
+  readonly #inbox: Inbox;
+  readonly #openTransport: OpenTransport;
+  readonly #stopLifecycle: () => void;
+  #transport: Transport | undefined;
+  /** Concurrent misses of a key in this tab share one resolution (R4). */
+  readonly #resolving = new Map<string, Promise<Entry>>();
+  /** The stale token (by iat) each key's leader was already asked about. */
+  readonly #staleNudgeSent = new Map<string, number>();
+
+  constructor(deps: CoordinatorDeps) {
+    const post: Post = (type, body) => this.#post(type, body);
+    const name = deps.options.name;
+    const ctx: SyncContext = { ...deps, post, lockName: (part) => `tab-token-cache:${name}:${part}` };
+    this.#ctx = ctx;
+    this.#openTransport = deps.openTransport;
+    this.#arrivals = new Arrivals(ctx, (entry) => {
+      this.#staleNudgeSent.delete(entry.key);
+      this.#refresher.start();
+    });
+    this.#usage = new Usage(ctx);
+    this.#guard = new FetchGuard(ctx, this.#session, this.#arrivals);
+    this.#leadership = new Leadership(deps.locks, ctx.lockName('leader'), {
+      onLead: () => {
+        this.#asks.giveUpAll(); // questions this tab asked a leader are now its own to answer
+        deps.emit('leader', { isLeader: true });
+        this.#refresher.start();
+      },
+      onStepDown: () => {
+        this.#refresher.stop();
+        deps.emit('leader', { isLeader: false });
+      },
+    });
+    this.#refresher = new Refresher(ctx, this.#guard, this.#usage, this.#leadership);
+    this.#asks = new Asks(ctx);
+    this.#inbox = new Inbox(ctx, {
+      session: this.#session,
+      arrivals: this.#arrivals,
+      asks: this.#asks,
+      answers: new Answers(ctx, this.#guard, this.#refresher),
+      isLeader: () => this.#leadership.isLeader,
+      heardFrom: (key) => {
+        this.#refresher.forget(key);
+        this.#guard.forget(key);
+      },
+      signOut: (epoch) => this.#signOut(epoch, 'remote'),
+    });
+    this.#stopLifecycle = deps.watchLifecycle({
+      revalidate: () => this.revalidate(),
+      hide: () => this.#hide(),
+      show: () => this.#join(),
+    });
+    this.#join();
+  }
+
+  get isLeader(): boolean {
+    return this.#leadership.isLeader;
+  }
+
+  /** A read of `key` in this tab (getToken, peekToken): it keeps the key in use (R21). */
+  touch(key: string): void {
+    this.#usage.touch(key);
+  }
+
+  /** A servable token for `key` (or a brand-new one with force), fetched once among all tabs. */
+  resolve(key: string, force: boolean): Promise<Entry> {
+    const closed = this.#session.checkOpen();
+    if (closed) return Promise.reject(closed);
+    const shared = force ? undefined : this.#resolving.get(key);
+    if (shared) return shared;
+    const p = this.#obtain(key, force).finally(() => {
+      if (this.#resolving.get(key) === p) this.#resolving.delete(key);
+    });
+    if (!force) this.#resolving.set(key, p);
+    return p;
+  }
+
+  /**
+   * A stale token was served (R2): the leader refreshes it; a follower tells the leader only once
+   * the leader is late with it (or when `now`, R17), and takes over if it gets no answer (R12).
+   */
+  onStale(key: string, reading: Reading, now = false): void {
+    if (this.#session.closed) return;
+    if (this.#leadership.isLeader) {
+      this.#refresher.refresh(key);
+      return;
+    }
+    if (!now && !leaderLate(reading.remainingMs, this.#ctx.timing)) return;
+    if (this.#staleNudgeSent.get(key) === reading.entry.iat) return;
+    this.#staleNudgeSent.set(key, reading.entry.iat);
+    void this.#asks.ask(key, 'stale').then(async (acknowledged) => {
+      if (!acknowledged) await this.#takeOver();
+      if (this.#leadership.isLeader) this.#refresher.refresh(key);
+    });
+  }
+
+  /** Visible again or back online (R17): every token that is not fresh is revalidated. */
+  revalidate(): void {
+    const now = this.#ctx.clock.now();
+    for (const key of this.#ctx.store.keys()) {
+      const r = this.#ctx.store.read(key, now);
+      if (r && r.freshness !== 'fresh') {
+        this.#staleNudgeSent.delete(key);
+        this.onStale(key, r, true);
+      }
+    }
+  }
+
+  /** Sign out everywhere (R13). */
+  clear(): void {
+    if (!this.#session.closed) this.#signOut(0, 'local');
+  }
+
+  async close(): Promise<void> {
+    if (this.#session.closed) return;
+    this.#session.close();
+    this.#stopLifecycle();
+    this.#interrupt(closedError());
+    await this.#leave();
+    this.#ctx.timers.dispose();
+  }
+
+  async #obtain(key: string, force: boolean): Promise<Entry> {
+    const need: Need = force ? 'new' : 'servable';
+    const answered = this.#leadership.isLeader ? undefined : await this.#fromLeader(key, need, force);
+    if (answered) return answered;
+    const entry = await this.#guard.fetch(key, need, true);
+    if (!entry) throw this.#session.checkOpen() ?? noTokenError(key);
+    return entry;
+  }
+
+  /**
+   * A follower asks the leader for the token. Undefined when it is this tab's to fetch: no tab
+   * leads, the leader did not acknowledge in time (this tab took over, R12), or its answer did not
+   * come. Rejects when the leader's fetch failed.
+   */
+  async #fromLeader(key: string, need: Need, force: boolean): Promise<Entry | undefined> {
+    if (!(await this.#leadership.leaderElsewhere())) return undefined;
+    const cancel = new AbortController();
+    const arrival = this.#arrivals.waitFor(key, need, arrivalWaitMs(this.#ctx.timing), cancel.signal);
+    arrival.catch(() => {}); // awaited below only when the leader answers
+    const reason: AskReason = force ? 'force' : 'miss';
+    try {
+      if (await this.#asks.ask(key, reason)) return await arrival;
+      await this.#takeOver();
+      return undefined;
+    } finally {
+      cancel.abort();
+    }
+  }
+
+  /** The leader did not answer: take leadership from it (R12). */
+  async #takeOver(): Promise<void> {
+    if (!this.#leadership.isLeader && !this.#session.closed) await this.#leadership.steal();
+  }
+
+  #signOut(atLeastEpoch: number, origin: 'local' | 'remote'): void {
+    this.#session.signOut(atLeastEpoch);
+    this.#ctx.store.clear();
+    this.#refresher.clear();
+    this.#staleNudgeSent.clear();
+    this.#interrupt(clearedError());
+    this.#ctx.emit('clear', { origin });
+    if (origin === 'local') this.#post('clear', {});
+  }
+
+  /** Ends every fetch and wait in flight with `error`. */
+  #interrupt(error: TokenCacheError): void {
+    this.#guard.abortAll(error);
+    this.#arrivals.fail(undefined, error);
+  }
+
+  /** Joins the group (on first use, and back from the back/forward cache): channel, snapshot, election. */
+  #join(): void {
+    if (this.#session.closed || this.#transport) return;
+    const { counters, options } = this.#ctx;
+    this.#transport = this.#openTransport(`tab-token-cache:${options.name}`, {
+      onMessage: (raw) => this.#inbox.receive(raw),
+      onMalformed: () => {
+        counters.messagesRejected++;
+      },
+    });
+    this.#post('snapshot-request', {});
+    this.#leadership.join();
+  }
+
+  /**
+   * Entering the back/forward cache (R22): leave the group, so that no lock or message keeps the
+   * page out of the cache or evicts it, and drop the tokens, so that a tab restored after a
+   * sign-out elsewhere serves none from before it. Back, it rejoins and gets them as a snapshot.
+   */
+  #hide(): void {
+    this.#asks.giveUpAll();
+    this.#ctx.store.clear();
+    this.#staleNudgeSent.clear();
+    void this.#leave();
+  }
+
+  #leave(): Promise<void> {
+    this.#leadership.leave();
+    this.#usage.releaseAll();
+    this.#guard.releaseAll();
+    const transport = this.#transport;
+    this.#transport = undefined;
+    return transport ? transport.close() : Promise.resolve();
+  }
+
+  #post: Post = (type, body) => {
+    const transport = this.#transport;
+    if (!transport || this.#session.closed) return;
+    const { options, tabId } = this.#ctx;
+    const message = encode({ name: options.name, from: tabId, epoch: this.#session.epoch }, type, body);
+    transport.post(message).catch(() => {
+      // A channel that cannot post (closing, or a message the browser cannot clone) loses one
+      // message; askers fall back after the answer timeout.
+    });
+  };
+}

@@ -1,0 +1,182 @@
+import { fetchEntry } from '../core/fetcher.js';
+import type { Entry } from '../core/store.js';
+import { asTokenCacheError, isInterruption, type TokenCacheError } from '../errors.js';
+import { acquire, type Held } from '../platform/locks.js';
+import type { Cancel } from '../platform/timers.js';
+import { arrivalWaitMs, outageWindowMs } from '../rules.js';
+import type { Arrivals } from './arrivals.js';
+import type { Need, SyncContext } from './context.js';
+import type { Session } from './session.js';
+
+/**
+ * Every call of fetchToken goes through here, so that a key is fetched once among all tabs:
+ * - in this tab, concurrent fetches of a key share one promise (R4);
+ * - among tabs, the fetch runs under the key's Web Lock `…:fetch:<key>`, taken only if free; a
+ *   tab that finds it taken waits for the holder's broadcast instead, and fetches itself only as
+ *   a last resort; the holder keeps it a little after publishing, so the others hold the token
+ *   before one could take the lock again;
+ * - with `exclusiveFetch`, one lock `…:fetch` for all keys is held around every fetchToken call
+ *   (R26), waited for, so at most one runs at a time in the whole group;
+ * - the outage budget (R24): a failed fetch is the answer to the key's other callers for one poll
+ *   interval; only `forceRefresh` ('new') fetches anyway.
+ */
+export class FetchGuard {
+  readonly #ctx: SyncContext;
+  readonly #session: Session;
+  readonly #arrivals: Arrivals;
+  readonly #inflight = new Map<string, Promise<Entry | undefined>>();
+  /** Key locks kept for the grace period after a fetch, reused by this tab's next fetch of the key. */
+  readonly #heldKeyLocks = new Map<string, { held: Held; stopGrace: Cancel }>();
+  readonly #recentFailures = new Map<string, { error: TokenCacheError; untilMs: number }>();
+  readonly #aborts = new Set<AbortController>();
+
+  constructor(ctx: SyncContext, session: Session, arrivals: Arrivals) {
+    this.#ctx = ctx;
+    this.#session = session;
+    this.#arrivals = arrivals;
+  }
+
+  /** True while this tab fetches `key`. */
+  fetching(key: string): boolean {
+    return this.#inflight.has(key);
+  }
+
+  /** True while a failed fetch of `key` still answers its callers (the outage budget). */
+  failedRecently(key: string): boolean {
+    const failed = this.#recentFailures.get(key);
+    return failed !== undefined && this.#ctx.clock.now().mono < failed.untilMs;
+  }
+
+  /**
+   * A token for `key` that meets the need, fetched once among tabs. Undefined when another tab is
+   * fetching it and `mustAnswer` is false (a background refresh: that tab's broadcast will do).
+   */
+  fetch(key: string, need: Need, mustAnswer: boolean): Promise<Entry | undefined> {
+    const failed = this.#recentFailures.get(key);
+    if (need !== 'new' && failed && this.failedRecently(key)) return Promise.reject(failed.error);
+    const running = this.#inflight.get(key);
+    if (running && need !== 'new') return running;
+    const p = this.#underKeyLock(key, need, mustAnswer).finally(() => {
+      if (this.#inflight.get(key) === p) this.#inflight.delete(key);
+    });
+    this.#inflight.set(key, p);
+    return p;
+  }
+
+  /** The endpoint answered again (here or in another tab): the outage memo of `key` is over. */
+  forget(key: string): void {
+    this.#recentFailures.delete(key);
+  }
+
+  /** Ends every fetch in flight with `error` and forgets every failure (clear, close). */
+  abortAll(error: TokenCacheError): void {
+    for (const controller of this.#aborts) controller.abort(error);
+    this.#aborts.clear();
+    this.#recentFailures.clear();
+  }
+
+  /** Lets go of every key lock kept for its grace period (close, entering the back/forward cache). */
+  releaseAll(): void {
+    for (const { held, stopGrace } of this.#heldKeyLocks.values()) {
+      stopGrace();
+      held.release();
+    }
+    this.#heldKeyLocks.clear();
+  }
+
+  async #underKeyLock(key: string, need: Need, mustAnswer: boolean): Promise<Entry | undefined> {
+    const kept = this.#heldKeyLocks.get(key);
+    this.#heldKeyLocks.delete(key);
+    kept?.stopGrace();
+    const held =
+      kept?.held ??
+      (await acquire(this.#ctx.locks, this.#ctx.lockName(`fetch:${key}`), { ifAvailable: true }));
+    if (held) {
+      try {
+        return this.#arrivals.satisfied(key, need) ?? (await this.#fetchOnce(key));
+      } catch (error) {
+        // Tabs waiting for this tab's broadcast (the lock told them it was fetching) learn at once.
+        if (!isInterruption(error)) {
+          const e = asTokenCacheError(error);
+          this.#ctx.post('ask-failed', { key, code: e.code, message: e.message });
+        }
+        throw error;
+      } finally {
+        this.#keep(key, held);
+      }
+    }
+    if (!mustAnswer) return undefined;
+    const arrived = await this.#arrivals.waitFor(key, need, arrivalWaitMs(this.#ctx.timing));
+    return arrived ?? (await this.#fetchOnce(key));
+  }
+
+  #keep(key: string, held: Held): void {
+    const stopGrace = this.#ctx.timers.after(this.#ctx.timing.lockGraceMs, () => {
+      if (this.#heldKeyLocks.get(key)?.held !== held) return;
+      this.#heldKeyLocks.delete(key);
+      held.release();
+    });
+    this.#heldKeyLocks.set(key, { held, stopGrace });
+  }
+
+  /** One call of fetchToken. A clear() or close() while it runs drops its token (R13). */
+  async #fetchOnce(key: string): Promise<Entry> {
+    const interrupted = this.#session.mark(key);
+    const controller = new AbortController();
+    this.#aborts.add(controller);
+    let exclusive: Held | null = null;
+    try {
+      const early = interrupted();
+      if (early) throw early;
+      if (this.#ctx.options.exclusiveFetch) {
+        exclusive = await acquire(this.#ctx.locks, this.#ctx.lockName('fetch'), {
+          signal: controller.signal,
+        });
+      }
+      return await this.#call(key, controller, interrupted);
+    } catch (error) {
+      throw interrupted() ?? asTokenCacheError(error);
+    } finally {
+      exclusive?.release();
+      this.#aborts.delete(controller);
+    }
+  }
+
+  async #call(
+    key: string,
+    controller: AbortController,
+    interrupted: () => TokenCacheError | undefined,
+  ): Promise<Entry> {
+    const { counters, emit, clock, timers, timing, options } = this.#ctx;
+    counters.fetches++;
+    const startedMs = clock.now().mono;
+    let entry: Entry;
+    try {
+      entry = await fetchEntry(
+        key,
+        this.#session.epoch,
+        {
+          fetchToken: options.fetchToken,
+          verifyToken: options.verifyToken,
+          fetchTimeoutMs: timing.fetchTimeoutMs,
+          cutoffMs: timing.cutoffMs,
+          clock,
+          timers,
+        },
+        controller.signal,
+      );
+    } catch (error) {
+      const stop = interrupted();
+      if (stop) throw stop;
+      const e = asTokenCacheError(error);
+      this.#recentFailures.set(key, { error: e, untilMs: startedMs + outageWindowMs(timing.pollMs) });
+      counters.fetchErrors++;
+      emit('error', { key, error: e });
+      throw e;
+    }
+    const stop = interrupted();
+    if (stop) throw stop;
+    this.#recentFailures.delete(key);
+    return this.#arrivals.accept({ ...entry, epoch: this.#session.epoch }) ?? entry;
+  }
+}

@@ -1,0 +1,97 @@
+import { isInterruption } from '../errors.js';
+import type { Cancel } from '../platform/timers.js';
+import { backFromFreeze, backoffMs } from '../rules.js';
+import type { SyncContext } from './context.js';
+import type { FetchGuard } from './fetch-guard.js';
+import type { Usage } from './usage.js';
+
+/** What the refresher needs to know of leadership. */
+export interface LeaderCheck {
+  readonly isLeader: boolean;
+  confirm(): Promise<boolean>;
+}
+
+/**
+ * The leader's refresh schedule (R5, R8, R21): a poll every pollIntervalMs, on the Worker timer,
+ * while the leader holds any token (a leader with nothing to refresh sleeps); each poll refreshes
+ * the tokens that are no longer fresh and still in use, and drops those that are idle and
+ * unservable. A failed background refresh is retried at the next poll, then after 2, 4, … polls
+ * while a stale token can still be served, and at every poll once none can.
+ */
+export class Refresher {
+  readonly #ctx: SyncContext;
+  readonly #guard: FetchGuard;
+  readonly #usage: Usage;
+  readonly #leader: LeaderCheck;
+  readonly #failures = new Map<string, { count: number; nextMs: number }>();
+  #stopPoll: Cancel | undefined;
+  #lastTickMs: number | undefined;
+
+  constructor(ctx: SyncContext, guard: FetchGuard, usage: Usage, leader: LeaderCheck) {
+    this.#ctx = ctx;
+    this.#guard = guard;
+    this.#usage = usage;
+    this.#leader = leader;
+  }
+
+  /** Starts polling if this tab leads and holds a token (called on leading and on every new token). */
+  start(): void {
+    if (this.#stopPoll || !this.#leader.isLeader || this.#ctx.store.size === 0) return;
+    this.#lastTickMs = undefined;
+    this.#stopPoll = this.#ctx.timers.every(this.#ctx.timing.pollMs, () => void this.#tick());
+    void this.#tick();
+  }
+
+  stop(): void {
+    this.#stopPoll?.();
+    this.#stopPoll = undefined;
+  }
+
+  /** Refreshes `key` in the background (a stale read, a follower's nudge), with backoff after failures. */
+  refresh(key: string): void {
+    if (this.#guard.fetching(key) || this.#guard.failedRecently(key)) return;
+    const { store, clock, timing } = this.#ctx;
+    const failed = this.#failures.get(key);
+    const now = clock.now();
+    if (failed && now.mono < failed.nextMs && store.servable(key, now)) return;
+    this.#guard.fetch(key, 'fresh', false).then(
+      () => this.#failures.delete(key),
+      (error: unknown) => {
+        if (isInterruption(error)) return;
+        const count = (failed?.count ?? 0) + 1;
+        this.#failures.set(key, { count, nextMs: clock.now().mono + backoffMs(count, timing.pollMs) });
+      },
+    );
+  }
+
+  /** Another tab got a token for `key`: its failures here are history. */
+  forget(key: string): void {
+    this.#failures.delete(key);
+  }
+
+  clear(): void {
+    this.#failures.clear();
+  }
+
+  async #tick(): Promise<void> {
+    const { store, clock, timing } = this.#ctx;
+    const now = clock.now();
+    const gap = this.#lastTickMs === undefined ? 0 : now.mono - this.#lastTickMs;
+    this.#lastTickMs = now.mono;
+    // Back from a freeze, the lock may have been stolen meanwhile (R12): ask before any work.
+    if (backFromFreeze(gap, timing.pollMs) && !(await this.#leader.confirm())) return;
+    if (!this.#leader.isLeader) return;
+    if (store.size === 0) {
+      this.stop();
+      return;
+    }
+    const due = store.keys().filter((key) => store.read(key, now)?.freshness !== 'fresh');
+    if (due.length === 0) return;
+    const used = await this.#usage.inUse(due);
+    if (!this.#leader.isLeader) return;
+    for (const key of due) {
+      if (used.has(key)) this.refresh(key);
+      else if (!store.servable(key, clock.now())) store.delete(key);
+    }
+  }
+}
