@@ -92,6 +92,15 @@ export function isIdle(sinceReadMs: number, t: Timing): boolean {
   return sinceReadMs >= t.idleMs;
 }
 
+/**
+ * Whether a tab lets go of a key read `sinceReadMs` ago when its idle timer fires: keys within a
+ * second (or a tenth of the timeout) of going idle go with the one that is due, so that a tab
+ * wakes at most once per idle timeout, not once per key.
+ */
+export function releaseDue(sinceReadMs: number, t: Timing): boolean {
+  return sinceReadMs + Math.min(1_000, t.idleMs / 10) >= t.idleMs;
+}
+
 /** When to look again whether a key read `sinceReadMs` ago has gone idle. */
 export function idleCheckInMs(sinceReadMs: number, t: Timing): number {
   return Math.max(0, t.idleMs - sinceReadMs);

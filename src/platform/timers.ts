@@ -16,6 +16,7 @@ export interface Timers {
   every(ms: number, fn: () => void): Cancel;
   /** Calls `fn` once after `ms`; returns a function that cancels it. */
   after(ms: number, fn: () => void): Cancel;
+  /** Where intervals tick: 'worker' once a Worker runs them, else 'main'. */
   readonly kind: 'worker' | 'main';
   /** Stops every timer. */
   dispose(): void;
@@ -117,7 +118,7 @@ export function createTimers(): Timers {
   };
   return {
     get kind() {
-      return broken ? 'main' : 'worker';
+      return made ? 'worker' : 'main';
     },
     every(ms, fn) {
       const id = nextId++;

@@ -68,7 +68,7 @@ export class Coordinator {
       this.#refresher.start();
     });
     this.#usage = new Usage(ctx);
-    this.#guard = new FetchGuard(ctx, this.#session, this.#arrivals);
+    this.#guard = new FetchGuard(ctx, this.#session, this.#arrivals, () => this.#refresher.polling);
     this.#leadership = new Leadership(deps.locks, ctx.lockName('leader'), {
       onLead: () => {
         this.#asks.giveUpAll(); // questions this tab asked a leader are now its own to answer
@@ -248,7 +248,7 @@ export class Coordinator {
   #leave(): Promise<void> {
     this.#leadership.leave();
     this.#usage.releaseAll();
-    this.#guard.releaseAll();
+    this.#guard.releaseKept(true);
     const transport = this.#transport;
     this.#transport = undefined;
     return transport ? transport.close() : Promise.resolve();

@@ -20,18 +20,28 @@ import type { Session } from './session.js';
  * - the outage budget (R24): a failed fetch is the answer to the key's other callers for one poll
  *   interval; only `forceRefresh` ('new') fetches anyway.
  */
+interface KeptLock {
+  readonly held: Held;
+  readonly untilMs: number;
+  /** The grace timer, where no poll ends the grace. */
+  stopGrace?: Cancel;
+}
+
 export class FetchGuard {
   readonly #ctx: SyncContext;
   readonly #session: Session;
   readonly #arrivals: Arrivals;
   readonly #inflight = new Map<string, Promise<Entry | undefined>>();
   /** Key locks kept for the grace period after a fetch, reused by this tab's next fetch of the key. */
-  readonly #heldKeyLocks = new Map<string, { held: Held; stopGrace: Cancel }>();
+  readonly #heldKeyLocks = new Map<string, KeptLock>();
+  readonly #polling: () => boolean;
   readonly #recentFailures = new Map<string, { error: TokenCacheError; untilMs: number }>();
   readonly #aborts = new Set<AbortController>();
 
-  constructor(ctx: SyncContext, session: Session, arrivals: Arrivals) {
+  /** `polling`: true while this tab's poll runs, which then ends grace periods (no wake-up of their own). */
+  constructor(ctx: SyncContext, session: Session, arrivals: Arrivals, polling: () => boolean) {
     this.#ctx = ctx;
+    this.#polling = polling;
     this.#session = session;
     this.#arrivals = arrivals;
   }
@@ -75,22 +85,27 @@ export class FetchGuard {
     this.#recentFailures.clear();
   }
 
-  /** Lets go of every key lock kept for its grace period (close, entering the back/forward cache). */
-  releaseAll(): void {
-    for (const { held, stopGrace } of this.#heldKeyLocks.values()) {
-      stopGrace();
-      held.release();
+  /** Lets go of the key locks whose grace period is over (at every poll), or of all of them. */
+  releaseKept(all = false): void {
+    const now = this.#ctx.clock.now().mono;
+    for (const [key, kept] of [...this.#heldKeyLocks]) {
+      if (!all && now < kept.untilMs) continue;
+      this.#release(key, kept);
     }
-    this.#heldKeyLocks.clear();
+  }
+
+  /** The poll stopped: the grace periods still running end by timer. */
+  graceByTimer(): void {
+    for (const [key, kept] of this.#heldKeyLocks) if (!kept.stopGrace) this.#armGrace(key, kept);
   }
 
   async #underKeyLock(key: string, need: Need, mustAnswer: boolean): Promise<Entry | undefined> {
     const kept = this.#heldKeyLocks.get(key);
     this.#heldKeyLocks.delete(key);
-    kept?.stopGrace();
-    const held =
-      kept?.held ??
-      (await acquire(this.#ctx.locks, this.#ctx.lockName(`fetch:${key}`), { ifAvailable: true }));
+    kept?.stopGrace?.();
+    const got = kept ? { held: kept.held } : await this.#keyLock(key, need);
+    if (got && 'entry' in got) return got.entry;
+    const held = got?.held;
     if (held) {
       try {
         return this.#arrivals.satisfied(key, need) ?? (await this.#fetchOnce(key));
@@ -110,13 +125,41 @@ export class FetchGuard {
     return arrived ?? (await this.#fetchOnce(key));
   }
 
+  /**
+   * The key's lock if it is free. Else null, or for the leader, which must refresh: the token the
+   * holder delivers within the answer timeout, else the lock taken from the holder, which is frozen
+   * or gone (a leader that froze holding it, R12).
+   */
+  async #keyLock(key: string, need: Need): Promise<{ held: Held } | { entry: Entry } | null> {
+    const { locks, timing, lockName } = this.#ctx;
+    const free = await acquire(locks, lockName(`fetch:${key}`), { ifAvailable: true });
+    if (free) return { held: free };
+    if (!this.#polling()) return null;
+    const entry = await this.#arrivals.waitFor(key, need, timing.answerTimeoutMs);
+    if (entry) return { entry };
+    if (!this.#polling()) return null; // no longer the leader: not this tab's to take
+    const taken = await acquire(locks, lockName(`fetch:${key}`), { steal: true });
+    return taken && { held: taken };
+  }
+
+  /** Keeps a key lock for the grace period: a polling tab ends it at a poll, others by a timer. */
   #keep(key: string, held: Held): void {
-    const stopGrace = this.#ctx.timers.after(this.#ctx.timing.lockGraceMs, () => {
-      if (this.#heldKeyLocks.get(key)?.held !== held) return;
-      this.#heldKeyLocks.delete(key);
-      held.release();
+    const kept: KeptLock = { held, untilMs: this.#ctx.clock.now().mono + this.#ctx.timing.lockGraceMs };
+    this.#heldKeyLocks.set(key, kept);
+    if (!this.#polling()) this.#armGrace(key, kept);
+  }
+
+  #armGrace(key: string, kept: KeptLock): void {
+    const left = Math.max(0, kept.untilMs - this.#ctx.clock.now().mono);
+    kept.stopGrace = this.#ctx.timers.after(left, () => {
+      if (this.#heldKeyLocks.get(key) === kept) this.#release(key, kept);
     });
-    this.#heldKeyLocks.set(key, { held, stopGrace });
+  }
+
+  #release(key: string, kept: KeptLock): void {
+    kept.stopGrace?.();
+    kept.held.release();
+    this.#heldKeyLocks.delete(key);
   }
 
   /** One call of fetchToken. A clear() or close() while it runs drops its token (R13). */

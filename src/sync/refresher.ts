@@ -45,6 +45,11 @@ export class Refresher {
   stop(): void {
     this.#stopPoll?.();
     this.#stopPoll = undefined;
+    this.#guard.graceByTimer();
+  }
+
+  get polling(): boolean {
+    return this.#stopPoll !== undefined;
   }
 
   /** Refreshes `key` in the background (a stale read, a follower's nudge), with backoff after failures. */
@@ -86,12 +91,15 @@ export class Refresher {
       return;
     }
     const due = store.keys().filter((key) => store.read(key, now)?.freshness !== 'fresh');
-    if (due.length === 0) return;
-    const used = await this.#usage.inUse(due);
-    if (!this.#leader.isLeader) return;
-    for (const key of due) {
-      if (used.has(key)) this.refresh(key);
-      else if (!store.servable(key, clock.now())) store.delete(key);
+    if (due.length > 0) {
+      const used = await this.#usage.inUse(due);
+      if (!this.#leader.isLeader) return;
+      for (const key of due) {
+        if (used.has(key)) this.refresh(key);
+        else if (!store.servable(key, clock.now())) store.delete(key);
+      }
     }
+    // After the refreshes, which reuse the key locks they still hold.
+    this.#guard.releaseKept();
   }
 }

@@ -1,7 +1,7 @@
 import { elapsedMs, type Instant } from '../core/clock.js';
 import { acquire, type Held } from '../platform/locks.js';
 import type { Cancel } from '../platform/timers.js';
-import { idleCheckInMs, isIdle } from '../rules.js';
+import { idleCheckInMs, isIdle, releaseDue } from '../rules.js';
 import type { SyncContext } from './context.js';
 
 /**
@@ -74,7 +74,7 @@ export class Usage {
     let next = Infinity;
     for (const [key, last] of [...this.#lastRead]) {
       const since = elapsedMs(last, now);
-      if (isIdle(since, this.#ctx.timing)) {
+      if (releaseDue(since, this.#ctx.timing)) {
         this.#lastRead.delete(key);
         this.#release(key);
       } else {

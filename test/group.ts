@@ -1,0 +1,152 @@
+import type { Internals, TokenCache } from '../src/create.js';
+import type { LifecycleHandlers, WatchLifecycle } from '../src/platform/lifecycle.js';
+import { mainThreadTimers, type Timers } from '../src/platform/timers.js';
+import { type OpenTransport, openTransport, type Transport } from '../src/wire/transport.js';
+import { pass, type useSimulatedTabs } from './helpers.js';
+
+// Tabs of one group in one process: a tab that can be silenced (frozen), and small helpers to
+// open a group, find its leader, and let a cross-tab call or a close() complete.
+
+/**
+ * A tab that stops working while it keeps its locks (a frozen or hung tab): its poll does not
+ * tick and it neither sends nor receives messages.
+ */
+export function silenceable(): Internals & { silence(on: boolean): void } {
+  let silent = false;
+  const base = mainThreadTimers();
+  const timers: Timers = {
+    kind: 'main',
+    every: (ms, fn) =>
+      base.every(ms, () => {
+        if (!silent) fn();
+      }),
+    after: (ms, fn) => base.after(ms, fn),
+    dispose: () => base.dispose(),
+  };
+  return {
+    silence(on) {
+      silent = on;
+    },
+    timers,
+    openTransport(name, handlers) {
+      const t = openTransport(name, {
+        onMessage: (data) => {
+          if (!silent) handlers.onMessage(data);
+        },
+        onMalformed: handlers.onMalformed,
+      });
+      const wrapped: Transport = {
+        post: (m) => (silent ? Promise.resolve() : t.post(m)),
+        close: () => t.close(),
+      };
+      return wrapped;
+    },
+  };
+}
+
+export function leaders(caches: TokenCache[]): TokenCache[] {
+  return caches.filter((c) => c.isLeader);
+}
+
+/** Awaits a call that crosses tabs: the in-process channel delivers after a few ms of fake time. */
+export async function across<T>(p: Promise<T> | undefined, ms = 50): Promise<T | undefined> {
+  await pass(ms);
+  return p;
+}
+
+export async function closeNow(cache: TokenCache): Promise<void> {
+  const closing = cache.close();
+  await pass(50);
+  await closing;
+}
+
+type Tabs = ReturnType<typeof useSimulatedTabs>;
+
+export function groupOf(tabs: Tabs) {
+  /** A cache starts on first use (R19): a read makes it join the group. */
+  const open = (options: Parameters<Tabs['open']>[0] = {}, internals: Internals = {}): TokenCache => {
+    const cache = tabs.open(options, internals);
+    cache.peekToken();
+    return cache;
+  };
+  /** `n` started tabs, settled (one of them leads). */
+  const group = async (n: number, options: Parameters<Tabs['open']>[0] = {}): Promise<TokenCache[]> => {
+    const caches = Array.from({ length: n }, () => open(options));
+    await pass(200);
+    return caches;
+  };
+  return { open, group };
+}
+
+/** A tab's page lifecycle, driven by the test (R17, R22). */
+export function fakeLifecycle(): {
+  watch: WatchLifecycle;
+  hide(): void;
+  show(): void;
+  revalidate(): void;
+} {
+  let handlers: LifecycleHandlers | undefined;
+  return {
+    watch: (h) => {
+      handlers = h;
+      return () => {
+        handlers = undefined;
+      };
+    },
+    hide: () => handlers?.hide(),
+    show: () => handlers?.show(),
+    revalidate: () => handlers?.revalidate(),
+  };
+}
+
+/** Timers that count what a tab asks of them and how often they wake it. */
+export function countingTimers(): Timers & { intervals: number[]; wakeUps: number } {
+  const base = mainThreadTimers();
+  const counted = {
+    kind: 'main' as const,
+    intervals: [] as number[],
+    wakeUps: 0,
+    every(ms: number, fn: () => void) {
+      counted.intervals.push(ms);
+      return base.every(ms, () => {
+        counted.wakeUps++;
+        fn();
+      });
+    },
+    after(ms: number, fn: () => void) {
+      return base.after(ms, () => {
+        counted.wakeUps++;
+        fn();
+      });
+    },
+    dispose: () => base.dispose(),
+  };
+  return counted;
+}
+
+/** A channel that records the type of every message a tab sends and receives. */
+export function recordingTransport(): { openTransport: OpenTransport; sent: string[]; received: string[] } {
+  const sent: string[] = [];
+  const received: string[] = [];
+  const typeOf = (m: unknown) => String((m as { type?: unknown } | null)?.type);
+  return {
+    sent,
+    received,
+    openTransport(name, handlers) {
+      const t = openTransport(name, {
+        onMessage: (data) => {
+          received.push(typeOf(data));
+          handlers.onMessage(data);
+        },
+        onMalformed: handlers.onMalformed,
+      });
+      return {
+        post: (m) => {
+          sent.push(typeOf(m));
+          return t.post(m);
+        },
+        close: () => t.close(),
+      };
+    },
+  };
+}

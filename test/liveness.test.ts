@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import type { TokenCache } from '../src/create.js';
+import { across, countingTimers, groupOf, leaders, recordingTransport, silenceable } from './group.js';
+import { pass, useSimulatedTabs } from './helpers.js';
+
+const tabs = useSimulatedTabs();
+const { open, group } = groupOf(tabs);
+
+/** Settles what is due now without letting time pass. */
+async function settledNow<T>(p: Promise<T>): Promise<{ done: boolean; value?: T }> {
+  const state: { done: boolean; value?: T } = { done: false };
+  p.then((value) => {
+    state.done = true;
+    state.value = value;
+  });
+  await pass(0);
+  return state;
+}
+
+describe('R12: liveness on demand, steal from a leader that does not answer', () => {
+  it('followers holding a stale token are served at once; one of them steals and fetches once for all', async () => {
+    const control = silenceable();
+    const leader = open({}, control);
+    await pass(200);
+    const followers = [open(), open(), open()];
+    await pass(200);
+    const first = await leader.getToken();
+    await pass(50);
+    control.silence(true);
+    await pass(51_000); // 8 s left: stale, and the leader is more than a poll late with it
+    const served = await Promise.all(followers.map((f) => settledNow(f.getToken())));
+    for (const s of served) expect(s).toEqual({ done: true, value: first });
+    expect(tabs.server.requests).toBe(1);
+    await pass(2_100); // the answer timeout (1 s), the steal; the frozen leader still holds the key lock: another 1 s
+    expect(tabs.server.requests).toBe(2);
+    expect(leaders(followers)).toHaveLength(1);
+    expect(leader.isLeader).toBe(false);
+    const next = followers[0]?.peekToken();
+    expect(next).not.toBe(first);
+    for (const f of followers) expect(f.peekToken()).toBe(next);
+  });
+
+  it('a follower whose question is acknowledged does not steal', async () => {
+    const caches = await group(2);
+    const leader = leaders(caches)[0] as TokenCache;
+    const follower = caches.find((c) => c !== leader) as TokenCache;
+    tabs.server.latencyMs = 3_000; // slower than the answer timeout: only the ack keeps the follower waiting
+    const got = follower.getToken();
+    await pass(3_100);
+    expect(await got).toBe(leader.peekToken());
+    expect(leader.isLeader).toBe(true);
+    expect(follower.isLeader).toBe(false);
+    expect(tabs.server.requests).toBe(1);
+    expect(follower.stats().fetches).toBe(0);
+  });
+
+  it('a lone tab does not wait for an answer: its first miss fetches at once', async () => {
+    const cache = tabs.open();
+    const token = await settledNow(cache.getToken());
+    expect(token.done).toBe(true);
+    expect(tabs.server.requests).toBe(1);
+  });
+});
+
+describe('R23: quiet followers', () => {
+  it('an idle follower runs no interval and wakes only for news; the leader wakes once per poll', async () => {
+    const leaderTimers = countingTimers();
+    const leader = open({}, { timers: leaderTimers });
+    await pass(200);
+    const followerTimers = countingTimers();
+    const channel = recordingTransport();
+    const follower = open({}, { timers: followerTimers, openTransport: channel.openTransport });
+    await pass(200);
+    expect(leader.isLeader).toBe(true);
+    await across(follower.getToken('k'), 100); // a first read, then the follower sits idle
+    const wakeUpsBefore = followerTimers.wakeUps;
+    const leaderWakeUpsBefore = leaderTimers.wakeUps;
+    const receivedBefore = channel.received.length;
+    for (let s = 0; s < 600; s += 10) {
+      await pass(10_000);
+      expect(leader.peekToken('k')).not.toBeNull(); // the app in the leader's tab keeps the key in use
+    }
+    expect(followerTimers.intervals).toEqual([]);
+    // Ten minutes: at most the one wake-up that lets go of the key it stopped reading.
+    expect(followerTimers.wakeUps - wakeUpsBefore).toBeLessThanOrEqual(1);
+    const received = channel.received.slice(receivedBefore);
+    expect(new Set(received)).toEqual(new Set(['token']));
+    expect(received.length).toBeLessThanOrEqual(14); // one per refresh: 600 s / 45 s
+    expect(channel.sent.slice(receivedBefore)).toEqual([]);
+    expect(leaderTimers.intervals).toEqual([5_000]);
+    expect(leaderTimers.wakeUps - leaderWakeUpsBefore).toBeLessThanOrEqual(120 + 2);
+    expect(follower.peekToken('k')).toBe(leader.peekToken('k'));
+  });
+
+  it('a leader holding no token runs no timer at all', async () => {
+    const timers = countingTimers();
+    const leader = open({}, { timers });
+    await pass(60_000);
+    expect(leader.isLeader).toBe(true);
+    expect(timers.wakeUps).toBe(0);
+  });
+});
