@@ -20,7 +20,7 @@ export function silenceable(): Internals & { silence(on: boolean): void } {
       base.every(ms, () => {
         if (!silent) fn();
       }),
-    after: (ms, fn) => base.after(ms, fn),
+    after: (ms, fn, background) => base.after(ms, fn, background),
     dispose: () => base.dispose(),
   };
   return {
@@ -113,11 +113,15 @@ export function countingTimers(): Timers & { intervals: number[]; wakeUps: numbe
         fn();
       });
     },
-    after(ms: number, fn: () => void) {
-      return base.after(ms, () => {
-        counted.wakeUps++;
-        fn();
-      });
+    after(ms: number, fn: () => void, background?: boolean) {
+      return base.after(
+        ms,
+        () => {
+          counted.wakeUps++;
+          fn();
+        },
+        background,
+      );
     },
     dispose: () => base.dispose(),
   };

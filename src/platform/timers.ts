@@ -7,7 +7,9 @@
  * tab that never leads never starts one. One-shot timeouts (answer and fetch timeouts, lock grace,
  * idle expiry) run on the main thread: a late one only delays a fallback.
  *
- * Where timers can be unref'd (Node), they are: a cache never keeps a server process alive (R19).
+ * Where timers can be unref'd (Node), the background ones are (intervals, and timeouts marked
+ * `background`): a cache never keeps a server process alive (R19). A timeout that a caller
+ * awaits (an answer, a fetch) keeps it alive until the call settles, as any pending fetch does.
  */
 export type Cancel = () => void;
 
@@ -15,7 +17,7 @@ export interface Timers {
   /** Calls `fn` every `ms`; returns a function that stops it. */
   every(ms: number, fn: () => void): Cancel;
   /** Calls `fn` once after `ms`; returns a function that cancels it. */
-  after(ms: number, fn: () => void): Cancel;
+  after(ms: number, fn: () => void, background?: boolean): Cancel;
   /** Where intervals tick: 'worker' once a Worker runs them, else 'main'. */
   readonly kind: 'worker' | 'main';
   /** Stops every timer. */
@@ -46,13 +48,12 @@ export function mainThreadTimers(): Timers {
   return {
     kind: 'main',
     every: (ms, fn) => track(unref(setInterval(fn, ms)), clearInterval),
-    after(ms, fn) {
-      const handle = unref(
-        setTimeout(() => {
-          active.delete(handle);
-          fn();
-        }, ms),
-      );
+    after(ms, fn, background = false) {
+      const handle = setTimeout(() => {
+        active.delete(handle);
+        fn();
+      }, ms);
+      if (background) unref(handle);
       return track(handle, clearTimeout);
     },
     dispose() {
@@ -133,7 +134,7 @@ export function createTimers(): Timers {
         else made?.worker.postMessage({ op: 'stop', id });
       };
     },
-    after: (ms, fn) => main.after(ms, fn),
+    after: (ms, fn, background) => main.after(ms, fn, background),
     dispose() {
       jobs.clear();
       main.dispose();

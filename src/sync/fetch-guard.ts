@@ -151,9 +151,13 @@ export class FetchGuard {
 
   #armGrace(key: string, kept: KeptLock): void {
     const left = Math.max(0, kept.untilMs - this.#ctx.clock.now().mono);
-    kept.stopGrace = this.#ctx.timers.after(left, () => {
-      if (this.#heldKeyLocks.get(key) === kept) this.#release(key, kept);
-    });
+    kept.stopGrace = this.#ctx.timers.after(
+      left,
+      () => {
+        if (this.#heldKeyLocks.get(key) === kept) this.#release(key, kept);
+      },
+      true,
+    );
   }
 
   #release(key: string, kept: KeptLock): void {

@@ -62,10 +62,14 @@ export class Usage {
   }
 
   #schedule(ms: number): void {
-    this.#stopTimer = this.#ctx.timers.after(ms, () => {
-      this.#stopTimer = undefined;
-      this.#expire();
-    });
+    this.#stopTimer = this.#ctx.timers.after(
+      ms,
+      () => {
+        this.#stopTimer = undefined;
+        this.#expire();
+      },
+      true,
+    );
   }
 
   /** The one wake-up per idle timeout: keys not read since are let go. */

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import type { TokenCache } from '../src/create.js';
+import { memoryLocks } from '../src/platform/locks.js';
+import { across, countingTimers, fakeLifecycle, groupOf, leaders, recordingTransport } from './group.js';
+import { pass, useSimulatedTabs } from './helpers.js';
+
+const tabs = useSimulatedTabs();
+const { open, group } = groupOf(tabs);
+
+describe('R22: the back/forward cache', () => {
+  it('a leader entering it lets go of every lock at once; back, it rejoins as a follower and resyncs with no fetch', async () => {
+    const page = fakeLifecycle();
+    const leader = open({}, { watchLifecycle: page.watch });
+    await pass(200);
+    const others = [open(), open()];
+    await pass(200);
+    const token = await across(others[0]?.getToken(), 100);
+    expect(leader.isLeader).toBe(true);
+    page.hide();
+    expect(leader.isLeader).toBe(false);
+    await pass(10);
+    expect(leaders(others)).toHaveLength(1);
+    // Nothing of the cached page is left: the new leader holds the lock, the other follower waits.
+    const { held, pending } = await tabs.locks.query();
+    expect(held.filter((l) => l.name.endsWith(':leader'))).toHaveLength(1);
+    expect(pending.filter((l) => l.name.endsWith(':leader'))).toHaveLength(1);
+    expect(leader.peekToken()).toBeNull(); // it serves nothing while away
+    await pass(30_000);
+    page.show();
+    await pass(50);
+    expect(leader.peekToken()).toBe(token);
+    expect(leaders([leader, ...others])).toHaveLength(1);
+    expect(leader.isLeader).toBe(false);
+    expect(tabs.server.requests).toBe(1);
+  });
+
+  it('a page in the cache hears no message: its channel is closed while it is away', async () => {
+    const page = fakeLifecycle();
+    const channel = recordingTransport();
+    const leader = open();
+    await pass(200);
+    const follower = open({}, { watchLifecycle: page.watch, openTransport: channel.openTransport });
+    await pass(200);
+    await leader.getToken();
+    await pass(50);
+    page.hide();
+    const heard = channel.received.length;
+    await pass(60_000); // the leader refreshes and broadcasts
+    expect(tabs.server.requests).toBe(2);
+    expect(channel.received.length).toBe(heard);
+  });
+
+  it('a tab restored after a sign-out elsewhere serves no token from before it, and the next read fetches anew', async () => {
+    const page = fakeLifecycle();
+    const caches = await group(2);
+    const away = open({}, { watchLifecycle: page.watch });
+    await pass(100);
+    const before = await across(caches[0]?.getToken(), 100);
+    expect(away.peekToken()).toBe(before);
+    page.hide();
+    caches[1]?.clear();
+    await pass(100);
+    page.show();
+    await pass(100);
+    expect(away.peekToken()).toBeNull();
+    const after = await across(away.getToken(), 100);
+    expect(after).not.toBe(before);
+    expect(tabs.server.requests).toBe(2);
+    await pass(50);
+    for (const c of caches) expect(c.peekToken()).toBe(after);
+  });
+});
+
+describe('R19: a cache starts on first use', () => {
+  it('creating a cache opens no channel, takes no lock and runs no timer until it is used', async () => {
+    const channel = recordingTransport();
+    const timers = countingTimers();
+    const locks = memoryLocks();
+    let lockCalls = 0;
+    const counted = {
+      request: (...args: Parameters<typeof locks.request>) => {
+        lockCalls++;
+        return locks.request(...args);
+      },
+      query: () => locks.query(),
+    };
+    const cache = tabs.open({}, { openTransport: channel.openTransport, timers, locks: counted });
+    await pass(60_000);
+    expect(cache.isLeader).toBe(false);
+    expect(cache.stats().fetches).toBe(0);
+    expect(channel.sent).toEqual([]);
+    expect(lockCalls).toBe(0);
+    expect(timers.intervals).toEqual([]);
+    await cache.getToken();
+    expect(channel.sent).toContain('snapshot-request');
+    expect(lockCalls).toBeGreaterThan(0);
+  });
+
+  it('a sign-out from a tab that never asked for a token still reaches every tab', async () => {
+    const [tab] = await group(1);
+    await (tab as TokenCache).getToken();
+    const unused = tabs.open();
+    const clears: string[] = [];
+    tab?.on('clear', ({ origin }) => clears.push(origin));
+    unused.clear();
+    await pass(50);
+    expect(clears).toEqual(['remote']);
+    expect(tab?.peekToken()).toBeNull();
+  });
+});
