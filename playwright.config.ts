@@ -3,12 +3,37 @@
 // Playwright cannot download its own browsers here, so the suite launches the system Chromium
 // ($CHROMIUM_PATH, else /usr/bin/chromium). The scenarios measure timing and server request
 // counts, so they run one at a time (one worker, no retries: a flaky count is a finding).
+//
+// Two projects, each with its own server:
+//   - `dev-server`: every scenario but the back/forward cache, against the playground's Vite dev
+//     server (the library from ../src as it is now, no build step);
+//   - `bfcache`: e2e/back-forward-cache.spec.ts, against a built copy of the playground served by
+//     `vite preview` (the dev server's HMR WebSocket alone keeps a page out of the back/forward
+//     cache), in a Chromium that keeps that cache on (Playwright turns it off by default).
 
 import { existsSync } from 'node:fs';
-import { defineConfig } from '@playwright/test';
+import { defineConfig, type LaunchOptions } from '@playwright/test';
 
 const port = Number(process.env.E2E_PORT) || 5273;
 const baseURL = `http://localhost:${port}`;
+const builtPort = Number(process.env.E2E_BFCACHE_PORT) || 5274;
+const builtURL = `http://localhost:${builtPort}`;
+const playgroundConfig = '--config playground/vite.config.ts';
+
+const bfcacheSpec = /back-forward-cache\.spec\.ts$/;
+
+const launchOptions: LaunchOptions = {
+  // $CHROMIUM_PATH, else Debian's Chromium where present, else Playwright's own browser.
+  executablePath:
+    process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined),
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
 
 export default defineConfig({
   testDir: 'e2e',
@@ -18,33 +43,49 @@ export default defineConfig({
   forbidOnly: Boolean(process.env.CI),
   timeout: 90_000,
   expect: { timeout: 10_000 },
-  // The JSON report is what .ci/run sums with vitest's into one "N passed, M failed" line.
+  // The JSON report (both projects) is what .ci/run sums with vitest's into one "N passed, M failed" line.
   reporter: [['list'], ['json', { outputFile: 'reports/playwright.json' }]],
   use: {
     baseURL,
     headless: true,
     trace: 'retain-on-failure',
-    launchOptions: {
-      // $CHROMIUM_PATH, else Debian's Chromium where present, else Playwright's own browser.
-      executablePath:
-        process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined),
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+    launchOptions,
+  },
+  projects: [
+    {
+      name: 'dev-server',
+      testIgnore: bfcacheSpec,
     },
-  },
-  webServer: {
-    command: `npx vite --config playground/vite.config.ts --port ${port} --strictPort`,
-    url: `${baseURL}/api/stats`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    // An edit to src/ or playground/ during a run must not reload the tabs under test.
-    env: { PLAYGROUND_NO_WATCH: '1' },
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+    {
+      name: 'bfcache',
+      testMatch: bfcacheSpec,
+      use: {
+        baseURL: builtURL,
+        // Playwright launches Chromium with --disable-back-forward-cache unless told not to.
+        launchOptions: { ...launchOptions, ignoreDefaultArgs: ['--disable-back-forward-cache'] },
+      },
+    },
+  ],
+  webServer: [
+    {
+      command: `npx vite ${playgroundConfig} --port ${port} --strictPort`,
+      url: `${baseURL}/api/stats`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      // An edit to src/ or playground/ during a run must not reload the tabs under test.
+      env: { PLAYGROUND_NO_WATCH: '1' },
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      // The playground built into dist-playground/ (the library from ../src as it is at the start
+      // of the run), then served with the same token server (plugin.ts's configurePreviewServer).
+      command: `npx vite build ${playgroundConfig} --logLevel warn && npx vite preview ${playgroundConfig} --port ${builtPort} --strictPort`,
+      url: `${builtURL}/api/stats`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  ],
 });

@@ -95,7 +95,7 @@ for (const how of ['closed', 'crashed'] as const) {
   });
 }
 
-test('leader frozen: the followers keep tokens fresh, one fetch per refresh, and one leader after it thaws', async ({
+test('leader frozen: a follower steals leadership, tokens stay fresh with one fetch per refresh, and after the thaw one leader and the old one fetches nothing', async ({
   server,
   tabs,
   context,
@@ -107,10 +107,12 @@ test('leader frozen: the followers keep tokens fresh, one fetch per refresh, and
 
   const cdp = await context.newCDPSession(leader);
   const before = await server.stats();
+  const leaderFetches = (await cacheStats(leader)).fetches;
   const frozenAt = Date.now();
   await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
 
-  // Three lifetimes frozen. The leader still holds leadership (its lock), but sends no heartbeat.
+  // Three lifetimes frozen. The leader still holds its lock but answers nothing: the first
+  // follower that needs it gets no acknowledgement and steals the lock (R12).
   const watched = await watchTabs(rest, 3 * LIFETIME_MS);
   expect(watched.maxDistinct).toBeLessThanOrEqual(2);
   const frozenFor = Date.now() - frozenAt;
@@ -137,8 +139,13 @@ test('leader frozen: the followers keep tokens fresh, one fetch per refresh, and
   expect(during.accepted).toBeGreaterThan(before.accepted);
   expect(during.rejected, 'protected calls refused').toBe(0);
 
+  expect(await leaderIndexes(rest), 'a follower took the lock').toHaveLength(1);
+
   await cdp.send('Page.setWebLifecycleState', { state: 'active' });
-  await expectOneLeader(pages);
+  const leaderAfter = await expectOneLeader(pages);
+  expect(pages[leaderAfter], 'the thawed tab stepped down').not.toBe(leader);
   await expectSharedToken(pages);
+  await watchTabs(pages, LIFETIME_MS); // a refresh after the thaw
+  expect((await cacheStats(leader)).fetches, 'fetches of the thawed tab').toBe(leaderFetches);
   expect((await server.stats()).rejected, 'protected calls refused').toBe(0);
 });

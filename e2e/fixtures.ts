@@ -4,11 +4,13 @@
 //   - `server`: the playground's token server (counters and control), reset before the test;
 //   - `cacheName`: a cache name no other test uses;
 //   - `tabs`: opens playground tabs (pages of one browser context share BroadcastChannel and Web
-//     Locks, so they are the tabs of one browser);
+//     Locks, so they are the tabs of one browser): the dashboard (`/`) or the bare app tab
+//     (`/bench.html`: the same cache and options, no dashboard);
 //   - `newUserContext`: another browser context (another browser or user), tracked like the first;
 //   - in every page of a tracked context (the test's own and `newUserContext`'s), including pages
 //     opened later: an automatic check that none raised an uncaught error, an unhandled promise
-//     rejection or was reloaded, and a recorder of its cache's events from creation (`recorded`).
+//     rejection or was reloaded (navigations a test makes on purpose go through
+//     `pageErrors.navigating`), and a recorder of its cache's events from creation (`recorded`).
 //
 // Helpers talk to the pages only through the public API (`window.tokenCache`), the page's
 // data-testids and the server's counters.
@@ -127,9 +129,10 @@ export class TokenServer {
 const REJECTION_MARK = '[e2e] unhandledrejection:';
 
 /** Watches the pages of browser contexts: errors and reloads, and installs the event recorder. */
-class PageWatch {
+export class PageWatch {
   readonly entries: string[] = [];
-  readonly #pages = new WeakSet<Page>();
+  /** Per watched page: how many `navigating` scopes are open on it now. */
+  readonly #pages = new WeakMap<Page, { onPurpose: number }>();
   #count = 0;
 
   async watchContext(context: BrowserContext, label: string): Promise<void> {
@@ -147,17 +150,20 @@ class PageWatch {
 
   watchPage(page: Page, label: string): void {
     if (this.#pages.has(page)) return;
-    this.#pages.add(page);
+    const state = { onPurpose: 0 };
+    this.#pages.set(page, state);
     const name = `${label} page ${++this.#count}`;
     page.on('pageerror', (error) => {
       this.entries.push(`${name} (${page.url()}): pageerror ${error.name}: ${error.message}`);
     });
-    // The scenarios never navigate a tab twice: a second load is a reload (Vite's HMR after an
-    // edit of the playground or the library, or its dependency optimizer), which resets the tab's
-    // cache and would make any count or timing meaningless.
+    // Outside `navigating`, the scenarios never navigate a tab twice: a second load is a reload
+    // (Vite's HMR after an edit of the playground or the library, or its dependency optimizer),
+    // which resets the tab's cache and would make any count or timing meaningless. Navigations
+    // inside a `navigating` scope are the test's own and are not counted; one after it is.
     let loads = 0;
     page.on('framenavigated', (frame) => {
       if (frame !== page.mainFrame() || !frame.url().startsWith('http')) return;
+      if (state.onPurpose > 0) return;
       if (++loads > 1)
         this.entries.push(`${name} (${frame.url()}): reloaded (HMR or a dependency re-optimization?)`);
     });
@@ -167,6 +173,23 @@ class PageWatch {
       }
     });
   }
+
+  /**
+   * Runs `navigate`, whose navigations of `page` (away and back, say) the test makes on purpose:
+   * they are not reported as reloads. Whether the page came back as it was (from the
+   * back/forward cache) or loaded anew is for the test to check. Navigations before and after
+   * the scope are watched as before.
+   */
+  async navigating<T>(page: Page, navigate: () => Promise<T>): Promise<T> {
+    const state = this.#pages.get(page);
+    if (!state) throw new Error('navigating: this page is not watched (was its context watched?)');
+    state.onPurpose++;
+    try {
+      return await navigate();
+    } finally {
+      state.onPurpose--;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,6 +198,18 @@ class PageWatch {
 export interface TabOptions {
   /** Extra URL parameters for the page. */
   params?: Record<string, string>;
+  /**
+   * Which page of the playground: `/` (default), the dashboard, or `/bench.html`, the bare app
+   * tab (the same cache, options and verifyToken, getToken once a second, nothing drawn, so no
+   * data-testids: check it through `window.tokenCache`), or `/idle.html`, a tab that reads its
+   * token once at start and then only with `read=1` (idle keys, R21).
+   */
+  path?: '/' | '/bench.html' | '/idle.html';
+}
+
+/** Whether tabs opened with `options` show the dashboard (and its data-testids). */
+function isDashboard(options: TabOptions): boolean {
+  return (options.path ?? '/') === '/';
 }
 
 export function tabUrl(name: string, options: TabOptions = {}): string {
@@ -186,7 +221,7 @@ export function tabUrl(name: string, options: TabOptions = {}): string {
     key: 'default',
     ...options.params,
   });
-  return `/?${params}`;
+  return `${options.path ?? '/'}?${params}`;
 }
 
 export class Tabs {
@@ -204,18 +239,25 @@ export class Tabs {
   }
 
   /** Opens `count` tabs one after the other. */
-  async openMany(count: number, context: BrowserContext = this.context): Promise<Page[]> {
+  async openMany(
+    count: number,
+    context: BrowserContext = this.context,
+    options: TabOptions = {},
+  ): Promise<Page[]> {
     const pages: Page[] = [];
-    for (let i = 0; i < count; i++) pages.push(await this.open(context));
+    for (let i = 0; i < count; i++) pages.push(await this.open(context, options));
     return pages;
   }
 
   /** Opens `count` tabs and waits until exactly one leads and all serve one token. */
   async openSettled(
     count: number,
+    options: TabOptions = {},
   ): Promise<{ pages: Page[]; leaderIndex: number; leader: Page; jti: string }> {
-    const pages = await this.openMany(count);
-    const leaderIndex = await expectOneLeader(pages);
+    const pages = await this.openMany(count, this.context, options);
+    const leaderIndex = isDashboard(options)
+      ? await expectOneLeader(pages)
+      : await expectOneLeaderByApi(pages);
     const jti = await expectSharedToken(pages);
     return { pages, leaderIndex, leader: pages[leaderIndex] as Page, jti };
   }
@@ -253,14 +295,19 @@ export async function leaderIndexes(pages: readonly Page[]): Promise<number[]> {
   return flags.flatMap((flag, i) => (flag ? [i] : []));
 }
 
-/** Waits until exactly one of `pages` leads, by the API and by its role testid; returns its index. */
-export async function expectOneLeader(pages: readonly Page[], timeout = 10_000): Promise<number> {
+/** Waits until exactly one of `pages` leads by the API (`isLeader`); returns its index. */
+export async function expectOneLeaderByApi(pages: readonly Page[], timeout = 10_000): Promise<number> {
   await expect
     .poll(() => leaderIndexes(pages), { timeout, message: 'exactly one tab leads' })
     .toHaveLength(1);
   const [index] = await leaderIndexes(pages);
   expect(index, 'the leader did not change while it was read').toBeDefined();
-  const leader = index as number;
+  return index as number;
+}
+
+/** Waits until exactly one of `pages` leads, by the API and by its role testid; returns its index. */
+export async function expectOneLeader(pages: readonly Page[], timeout = 10_000): Promise<number> {
+  const leader = await expectOneLeaderByApi(pages, timeout);
   for (const [i, page] of pages.entries()) {
     await expect(page.getByTestId('role'), `role of tab ${i}`).toHaveText(
       i === leader ? 'leader' : 'follower',

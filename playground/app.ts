@@ -19,12 +19,27 @@ function numberParam(name: string): number | undefined {
   return Number(raw);
 }
 
+/** A 0/1 URL parameter: `1` or `true` → true, `0` or `false` → false, undefined when absent or
+ * empty, and anything else an Error that cacheOptions() throws (the pages report it) rather than
+ * a value silently ignored. */
+function booleanParam(name: string): boolean | undefined | Error {
+  const raw = params.get(name);
+  if (raw === null || raw.trim() === '') return undefined;
+  const value = raw.trim().toLowerCase();
+  if (value === '1' || value === 'true') return true;
+  if (value === '0' || value === 'false') return false;
+  return new Error(`URL parameter ${name} must be 1 or 0, got ${JSON.stringify(raw)}`);
+}
+
 export const cacheName = params.get('name') || 'playground';
 export const key = params.get('key') || 'default';
 export const pollIntervalMs = numberParam('poll');
 export const refreshLeewaySeconds = numberParam('leeway');
 export const hardCutoffSeconds = numberParam('cutoff');
 export const fetchTimeoutMs = numberParam('timeout');
+export const idleTimeoutSeconds = numberParam('idle');
+const exclusiveParam = booleanParam('exclusive');
+export const exclusiveFetch = exclusiveParam instanceof Error ? undefined : exclusiveParam;
 
 export const leewaySeconds = refreshLeewaySeconds ?? LIBRARY_DEFAULTS.refreshLeewaySeconds;
 export const cutoffSeconds = hardCutoffSeconds ?? LIBRARY_DEFAULTS.hardCutoffSeconds;
@@ -77,8 +92,12 @@ export async function verifyToken(jwt: string, tokenKey: string): Promise<void> 
   }
 }
 
-/** The cache's options as the URL gives them (a missing one keeps the library's default). */
+/**
+ * The cache's options as the URL gives them. A missing one is not passed at all, so it keeps the
+ * library's default (`?idle=` → idleTimeoutSeconds, `?exclusive=1` → exclusiveFetch: true).
+ */
 export function cacheOptions() {
+  if (exclusiveParam instanceof Error) throw exclusiveParam;
   return {
     name: cacheName,
     fetchToken,
@@ -87,5 +106,7 @@ export function cacheOptions() {
     ...(refreshLeewaySeconds !== undefined && { refreshLeewaySeconds }),
     ...(hardCutoffSeconds !== undefined && { hardCutoffSeconds }),
     ...(fetchTimeoutMs !== undefined && { fetchTimeoutMs }),
+    ...(idleTimeoutSeconds !== undefined && { idleTimeoutSeconds }),
+    ...(exclusiveFetch !== undefined && { exclusiveFetch }),
   };
 }

@@ -1,5 +1,9 @@
 // `npm run playground`: serves playground/index.html with the token server mounted as a plugin.
 // The page imports the library straight from ../src, so edits to the library hot-reload here.
+//
+// `vite build` + `vite preview` with this config serve a built copy of the pages (dist-playground/,
+// git-ignored) with the same token server: the back/forward-cache end-to-end test runs against
+// it, because the dev server's HMR WebSocket alone keeps a page out of that cache.
 
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
@@ -24,6 +28,18 @@ export default defineConfig({
     // The end-to-end tests and the benchmark set PLAYGROUND_NO_WATCH: an edit to src/ during a
     // run must not reload every tab under test.
     ...(process.env.PLAYGROUND_NO_WATCH ? { watch: null, hmr: false } : {}),
+  },
+  build: {
+    outDir: fileURLToPath(new URL('../dist-playground', import.meta.url)),
+    // It is outside this root: Vite empties it only when told to.
+    emptyOutDir: true,
+    rolldownOptions: {
+      input: {
+        index: fileURLToPath(new URL('index.html', import.meta.url)),
+        bench: fileURLToPath(new URL('bench.html', import.meta.url)),
+        away: fileURLToPath(new URL('away.html', import.meta.url)),
+      },
+    },
   },
   preview: { host: 'localhost', port },
 });

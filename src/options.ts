@@ -64,13 +64,26 @@ function fail(message: string): never {
 
 type Sign = '> 0' | '>= 0';
 
-function number(value: unknown, name: string, fallback: number, sign: Sign, infinite = false): number {
+/** The longest delay a timer can wait (2^31 - 1 ms, ~24.8 days): longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function number(
+  value: unknown,
+  name: string,
+  fallback: number,
+  sign: Sign,
+  msPerUnit: number,
+  infinite = false,
+): number {
   if (value === undefined) return fallback;
   const finiteOk = typeof value === 'number' && (Number.isFinite(value) || (infinite && value === Infinity));
   if (!finiteOk || (sign === '> 0' ? value <= 0 : value < 0)) {
     fail(
       `${name} must be a ${infinite ? '' : 'finite '}number ${sign}${infinite ? ' (or Infinity)' : ''}, got ${String(value)}`,
     );
+  }
+  if (value !== Infinity && value * msPerUnit > MAX_TIMER_MS) {
+    fail(`${name} must be at most ${MAX_TIMER_MS / msPerUnit} (timers cannot wait longer), got ${value}`);
   }
   return value;
 }
@@ -94,18 +107,27 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (exclusiveFetch !== undefined && typeof exclusiveFetch !== 'boolean') {
     fail(`exclusiveFetch must be true or false, got ${String(exclusiveFetch)}`);
   }
-  const poll = number(o.pollIntervalMs, 'pollIntervalMs', DEFAULTS.pollIntervalMs, '> 0');
+  const poll = number(o.pollIntervalMs, 'pollIntervalMs', DEFAULTS.pollIntervalMs, '> 0', 1);
   const leeway = number(
     o.refreshLeewaySeconds,
     'refreshLeewaySeconds',
     DEFAULTS.refreshLeewaySeconds,
     '>= 0',
+    1e3,
   );
-  const cutoff = number(o.hardCutoffSeconds, 'hardCutoffSeconds', DEFAULTS.hardCutoffSeconds, '>= 0');
-  const timeout = number(o.fetchTimeoutMs, 'fetchTimeoutMs', DEFAULTS.fetchTimeoutMs, '> 0');
-  const idle = number(o.idleTimeoutSeconds, 'idleTimeoutSeconds', DEFAULTS.idleTimeoutSeconds, '> 0', true);
+  const cutoff = number(o.hardCutoffSeconds, 'hardCutoffSeconds', DEFAULTS.hardCutoffSeconds, '>= 0', 1e3);
+  const timeout = number(o.fetchTimeoutMs, 'fetchTimeoutMs', DEFAULTS.fetchTimeoutMs, '> 0', 1);
+  const idle = number(
+    o.idleTimeoutSeconds,
+    'idleTimeoutSeconds',
+    DEFAULTS.idleTimeoutSeconds,
+    '> 0',
+    1e3,
+    true,
+  );
   const bound = cutoff + (2 * poll) / 1000;
-  if (leeway < bound) {
+  // Compared in rounded microseconds: 0.1 + 0.2 must not make a leeway of 0.3 fall short of its bound.
+  if (Math.round(leeway * 1e6) < Math.round(bound * 1e6)) {
     fail(
       `refreshLeewaySeconds (${leeway}) must be >= hardCutoffSeconds + 2 * pollIntervalMs / 1000 = ${cutoff} + 2 * ${poll} / 1000 = ${bound}, so a stale token gets two polls to refresh before the cutoff`,
     );

@@ -39,7 +39,7 @@ describe('R22: the back/forward cache', () => {
     const channel = recordingTransport();
     const leader = open();
     await pass(200);
-    const follower = open({}, { watchLifecycle: page.watch, openTransport: channel.openTransport });
+    open({}, { watchLifecycle: page.watch, openTransport: channel.openTransport }); // the follower that goes away
     await pass(200);
     await leader.getToken();
     await pass(50);

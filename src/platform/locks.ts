@@ -120,12 +120,12 @@ export function memoryLocks(): Locks {
   return {
     request(name, options, callback) {
       const mode = options.mode ?? 'exclusive';
-      const q = queueOf(name);
       return new Promise<unknown>((resolve, reject) => {
         if (options.signal?.aborted) {
           reject(options.signal.reason ?? abortError('The lock request was aborted'));
           return;
         }
+        const q = queueOf(name);
         let settled = false;
         const finish = (holder: Holder, run: () => void) => {
           if (settled) return;
@@ -173,19 +173,22 @@ export function memoryLocks(): Locks {
           });
           return;
         }
-        const request: Request = { mode, grant };
-        q.pending.push(request);
-        options.signal?.addEventListener(
-          'abort',
-          () => {
-            const i = q.pending.indexOf(request);
-            if (i < 0) return;
-            q.pending.splice(i, 1);
-            reject(options.signal?.reason ?? abortError('The lock request was aborted'));
-            drain(name, q);
+        const onAbort = () => {
+          const i = q.pending.indexOf(request);
+          if (i < 0) return;
+          q.pending.splice(i, 1);
+          reject(options.signal?.reason ?? abortError('The lock request was aborted'));
+          drain(name, q);
+        };
+        const request: Request = {
+          mode,
+          grant: () => {
+            options.signal?.removeEventListener('abort', onAbort);
+            grant();
           },
-          { once: true },
-        );
+        };
+        q.pending.push(request);
+        options.signal?.addEventListener('abort', onAbort, { once: true });
       });
     },
     async query() {
