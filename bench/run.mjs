@@ -1,7 +1,13 @@
 // `npm run bench`: measures the claims side by side in real Chromium, against the playground.
 // Prints a table and writes it to bench/RESULTS.md. Every figure is a median over repeated runs
 // with min and max beside it.
-import { existsSync, writeFileSync } from 'node:fs';
+//
+// `node bench/run.mjs --only wakeups,idle` runs only the named rows (ids: requests, hits,
+// broadcast, takeover, size, wakeups, idle), prints them, and replaces only their sections in
+// bench/RESULTS.md (each such section says it was measured alone, when and how).
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
@@ -15,6 +21,11 @@ const CUTOFF = 0.5;
 const TTL = 5; // usable 4 s: a token is stale 2.5 s after its fetch began, refreshed at the next poll
 const LIFETIMES = 6; // token lifetimes counted in each run of table 1
 const REPEATS = Number(process.env.BENCH_REPEATS) || 3;
+const WAKEUP_SECONDS = Number(process.env.BENCH_WAKEUP_SECONDS) || 60; // counting window of table 6
+const IDLE_SECONDS = 3; // idleTimeoutSeconds of table 7
+const IDLE_TIMEOUTS = 10; // table 7 counts over this many idle timeouts
+const ROWS = ['requests', 'hits', 'broadcast', 'takeover', 'size', 'wakeups', 'idle'];
+const only = onlyRows(process.argv.slice(2));
 const executablePath =
   process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 const ARGS = [
@@ -24,6 +35,38 @@ const ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/** The library measured: the commit, and whether src/ has uncommitted changes (BENCH_LIBRARY overrides). */
+function libraryRevision() {
+  if (process.env.BENCH_LIBRARY) return process.env.BENCH_LIBRARY;
+  const git = (...args) =>
+    execFileSync('git', args, {
+      cwd: new URL('..', import.meta.url),
+      encoding: 'utf8',
+      stdio: 'pipe',
+    }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--', 'src') !== '';
+    return `commit ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes in src/' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+/** `--only a,b` or `--only=a,b`: the rows to run, or undefined for all of them. */
+function onlyRows(argv) {
+  const i = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (i < 0) return undefined;
+  const list = argv[i].startsWith('--only=') ? argv[i].slice('--only='.length) : argv[i + 1];
+  const rows = (list ?? '').split(',').filter(Boolean);
+  const unknown = rows.filter((r) => !ROWS.includes(r));
+  if (rows.length === 0 || unknown.length > 0) {
+    console.error(`--only takes a comma-separated list of: ${ROWS.join(', ')}`);
+    process.exit(2);
+  }
+  return new Set(rows);
+}
+const runs = (row) => !only || only.has(row);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sorted = (xs) => [...xs].sort((a, b) => a - b);
@@ -211,68 +254,407 @@ async function takeover(browser, how) {
   return times;
 }
 
-function report({ started, version, table1, warm, hits, latencies, close, crash, sizes }) {
-  const rows = [];
-  const push = (...lines) => rows.push(...lines);
-  push('# Benchmark results', '');
-  push(`- date: ${new Date().toISOString()}`);
-  push(
-    `- machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, Chromium ${version}`,
-  );
-  push(
-    `- command: \`npm run bench\` (${REPEATS} repeats; took ${Math.round((Date.now() - started) / 1000)} s)`,
-  );
-  push(
-    `- settings: token ttl ${TTL} s (usable ${TTL - 1} s), poll ${POLL} ms, leeway ${LEEWAY} s, cutoff ${CUTOFF} s. Tabs are \`playground/bench.html\`: the playground's cache, options and verifyToken (ES256 signature against the JWKS), getToken once a second, no dashboard.`,
-    '',
-  );
-  push('## 1. Token requests per token lifetime', '');
-  push(
-    `Server requests while the first tab went through ${LIFETIMES} token lifetimes (from just after one new token to just after the ${LIFETIMES}th next), divided by ${LIFETIMES}. Median (min, max) over ${REPEATS} runs.`,
-    '',
-  );
-  push(
-    '| tabs | coordinated (one name) | each tab its own cache (distinct names) | ratio (baseline / coordinated) |',
-  );
-  push('|---|---|---|---|');
-  for (const { n, coord, base } of table1) {
-    push(`| ${n} | ${summary(coord)} | ${summary(base)} | ${(median(base) / median(coord)).toFixed(1)}x |`);
+/**
+ * Installed before any script of the page (context.addInitScript): counts in `window.__wakeups`
+ * the tasks in which the library's code runs. A wake-up is a timer callback that fires (setTimeout,
+ * setInterval), a `message` event delivered to a BroadcastChannel, or a message a Worker (or a
+ * MessagePort) posts to the page; an event reaching several listeners counts once. Granted Web
+ * Locks are counted apart (`locks`). A timer counts as the library's when a frame of the library
+ * (`libraryPath`, its sources as the dev server serves them) or of a dependency (/node_modules/)
+ * is on the stack that set it; the other timers (idle.ts's once-a-second read, Vite's client) are
+ * counted apart in `otherTimers`. The pages create no BroadcastChannel, Worker, MessagePort or Web
+ * Lock of their own: every one is the library's.
+ */
+function countWakeups(libraryPath) {
+  const counts = { timers: 0, channel: 0, worker: 0, locks: 0, otherTimers: 0 };
+  Object.defineProperty(window, '__wakeups', { value: counts });
+  const isLibrary = (stack) => stack.includes(libraryPath) || /\/node_modules\/(?!vite\/)/.test(stack);
+  const setByLibrary = () => {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 200;
+    const stack = new Error().stack ?? '';
+    Error.stackTraceLimit = limit;
+    return isLibrary(stack);
+  };
+  for (const name of ['setTimeout', 'setInterval']) {
+    const original = window[name];
+    window[name] = (callback, ...rest) => {
+      if (typeof callback !== 'function') return original.call(window, callback, ...rest);
+      const field = setByLibrary() ? 'timers' : 'otherTimers';
+      return original.call(
+        window,
+        function (...args) {
+          counts[field]++;
+          return callback.apply(this, args);
+        },
+        ...rest,
+      );
+    };
   }
-  push('', `Opening 10 more tabs into a warm group of 10: ${summary(warm, 0)} token requests.`, '');
-  push('## 2. Cost of a hit inside Chromium (ns per call, 1,000,000 calls, 5 runs)', '');
-  push('| call | ns per call |', '|---|---|');
-  push(`| \`getToken()\` (fresh token; returns a resolved promise) | ${summary(hits.getToken, 0)} |`);
-  push(`| \`peekToken()\` | ${summary(hits.peekToken, 0)} |`);
-  push(`| bare \`Map.get\` (the floor) | ${summary(hits.mapGet, 0)} |`, '');
-  push('## 3. Broadcast delivery latency, leader to 20 followers', '');
-  push(
-    `From the leader's \`token\` event to each follower's (after the follower's verifyToken), on one clock (\`performance.timeOrigin + performance.now()\`): ${latencies.length} deliveries of 20 tokens.`,
+  const counted = new WeakSet();
+  const patch = (Target, field) => {
+    const proto = Target.prototype;
+    const count = (event) => {
+      if (counted.has(event)) return;
+      counted.add(event);
+      counts[field]++;
+    };
+    const wrappers = new WeakMap();
+    const wrap = (listener) => {
+      if (!wrappers.has(listener)) {
+        wrappers.set(
+          listener,
+          typeof listener === 'function'
+            ? function (event) {
+                count(event);
+                return listener.call(this, event);
+              }
+            : {
+                handleEvent(event) {
+                  count(event);
+                  return listener.handleEvent(event);
+                },
+              },
+        );
+      }
+      return wrappers.get(listener);
+    };
+    const { addEventListener: add, removeEventListener: remove } = EventTarget.prototype;
+    Object.defineProperty(proto, 'addEventListener', {
+      configurable: true,
+      writable: true,
+      value(type, listener, options) {
+        return add.call(this, type, type === 'message' && listener ? wrap(listener) : listener, options);
+      },
+    });
+    Object.defineProperty(proto, 'removeEventListener', {
+      configurable: true,
+      writable: true,
+      value(type, listener, options) {
+        const wrapped = type === 'message' && listener ? wrappers.get(listener) : undefined;
+        return remove.call(this, type, wrapped ?? listener, options);
+      },
+    });
+    const handler = Object.getOwnPropertyDescriptor(proto, 'onmessage');
+    const raw = new WeakMap();
+    Object.defineProperty(proto, 'onmessage', {
+      configurable: true,
+      enumerable: true,
+      get() {
+        return raw.has(this) ? raw.get(this) : handler.get.call(this);
+      },
+      set(fn) {
+        raw.set(this, fn);
+        handler.set.call(
+          this,
+          typeof fn === 'function'
+            ? function (event) {
+                count(event);
+                return fn.call(this, event);
+              }
+            : fn,
+        );
+      },
+    });
+  };
+  if (typeof BroadcastChannel === 'function') patch(BroadcastChannel, 'channel');
+  if (typeof Worker === 'function') patch(Worker, 'worker');
+  if (typeof MessagePort === 'function') patch(MessagePort, 'worker');
+  // A granted Web Lock runs its callback in a task of its own.
+  if (typeof LockManager === 'function') {
+    const request = LockManager.prototype.request;
+    LockManager.prototype.request = function (...args) {
+      const last = args.length - 1;
+      const callback = args[last];
+      if (typeof callback === 'function') {
+        args[last] = function (...rest) {
+          counts.locks++;
+          return callback.apply(this, rest);
+        };
+      }
+      return request.apply(this, args);
+    };
+  }
+}
+
+// The library's sources as the dev server serves them (outside the playground's root: /@fs/...).
+const LIBRARY_PATH = `/@fs${new URL('../src/', import.meta.url).pathname}`;
+
+/** An idle.html tab: resolves once its first getToken settled, or to the createTokenCache error. */
+async function openIdleTab(context, pageUrl) {
+  const page = await context.newPage();
+  await page.goto(pageUrl);
+  await page.waitForFunction(() => window.firstRead !== undefined || window.tokenCacheError !== undefined, {
+    timeout: 30_000,
+  });
+  const { firstRead, error } = await page.evaluate(() => ({
+    firstRead: window.firstRead,
+    error: window.tokenCacheError,
+  }));
+  if (error === undefined && firstRead !== 'ok') throw new Error(`first getToken failed: ${firstRead}`);
+  return { page, error };
+}
+
+/**
+ * Table 6: wake-ups per minute of an idle follower and of the leader, default options (poll 5 s)
+ * and 60 s tokens. One group of three idle.html tabs: the leader's page reads once a second, so
+ * the token stays in use and the leader refreshes and broadcasts it (its page's read timer is not
+ * counted, see countWakeups); the two followers read once at start and never again. Counted over
+ * WAKEUP_SECONDS after the group settled.
+ */
+async function wakeups(browser) {
+  await api('/api/control', { ttlSeconds: 60, latencyMs: 0, mode: 'ok' });
+  const context = await browser.newContext();
+  await context.addInitScript(countWakeups, LIBRARY_PATH);
+  const name = uniqueName('wake');
+  const key = `${name}-key`;
+  const pageUrl = (extra) => `${BASE}/idle.html?name=${name}&key=${key}${extra}`;
+  const opened = [await openIdleTab(context, pageUrl('&read=1'))];
+  const failed = opened[0].error;
+  if (failed) throw new Error(`idle.html could not create the cache: ${failed}`);
+  const leader = opened[0].page;
+  await leader.waitForFunction(() => window.tokenCache.isLeader, undefined, { timeout: 15_000 });
+  for (let i = 0; i < 2; i++) opened.push(await openIdleTab(context, pageUrl('')));
+  const tabs = opened.map((o) => o.page);
+  await sleep(5_000); // settled: the followers' first exchanges are over
+  const snapshot = () =>
+    Promise.all(
+      tabs.map((p) =>
+        p.evaluate(() => ({
+          ...window.__wakeups,
+          isLeader: window.tokenCache.isLeader,
+          received: window.tokenCache.stats().broadcastsReceived,
+          at: performance.now(),
+        })),
+      ),
+    );
+  const requestsOf = async () => (await api('/api/stats')).byKey[key] ?? 0;
+  const before = await snapshot();
+  const requestsBefore = await requestsOf();
+  await sleep(WAKEUP_SECONDS * 1000);
+  const after = await snapshot();
+  const requests = (await requestsOf()) - requestsBefore;
+  await closeAll(context);
+  const roles = [before, after].map((s) => s.map((t) => t.isLeader).join());
+  if (roles[0] !== 'true,false,false' || roles[1] !== roles[0]) {
+    throw new Error(`leadership was not the reading tab's throughout: ${roles.join(' -> ')}`);
+  }
+  const result = tabs.map((_, i) => {
+    const [b, a] = [before[i], after[i]];
+    const perMinute = (field) => ((a[field] - b[field]) * 60_000) / (a.at - b.at);
+    return {
+      role: i === 0 ? 'leader (its page reads once a second)' : `idle follower ${i}`,
+      total: perMinute('timers') + perMinute('channel') + perMinute('worker'),
+      timers: perMinute('timers'),
+      channel: perMinute('channel'),
+      worker: perMinute('worker'),
+      locks: perMinute('locks'),
+      other: perMinute('otherTimers'),
+      received: perMinute('received'),
+    };
+  });
+  return { tabs: result, requests: (requests * 60) / WAKEUP_SECONDS };
+}
+
+/**
+ * Table 7: token requests of an idle group. Three idle.html tabs (poll 500 ms, leeway 1.5 s,
+ * cutoff 0.5 s, 5 s tokens) read once at start and never again; the token server's requests for
+ * their key are counted from before the first tab opened until IDLE_TIMEOUTS idle timeouts after
+ * the last tab's read. With `idle`, one follower then reads once: the requests that read cost.
+ * Without `idle` (the library's default), the same group for comparison. Resolves to
+ * `{ unsupported }` when the page cannot create a cache with these options.
+ */
+async function idleGroup(browser, idle) {
+  await api('/api/control', { ttlSeconds: TTL, latencyMs: 0, mode: 'ok' });
+  const context = await browser.newContext();
+  const name = uniqueName('idle');
+  const key = `${name}-key`;
+  const idleParam = idle === undefined ? '' : `&idle=${idle}`;
+  const pageUrl = `${BASE}/idle.html?poll=${POLL}&leeway=${LEEWAY}&cutoff=${CUTOFF}${idleParam}&name=${name}&key=${key}`;
+  const requestsOf = async () => (await api('/api/stats')).byKey[key] ?? 0;
+  const tabs = [];
+  for (let i = 0; i < 3; i++) {
+    const { page, error } = await openIdleTab(context, pageUrl);
+    if (error !== undefined) {
+      await context.close();
+      if (/idleTimeoutSeconds/.test(error)) return { unsupported: error };
+      throw new Error(`idle.html could not create the cache: ${error}`);
+    }
+    tabs.push(page);
+  }
+  const t0 = Date.now(); // every tab has read once; nobody reads from here on
+  const windowMs = IDLE_TIMEOUTS * IDLE_SECONDS * 1000;
+  let total = await requestsOf();
+  let lastAt = 0; // ms after t0 by which the last request of the window had arrived
+  while (Date.now() - t0 < windowMs) {
+    await sleep(250);
+    const n = await requestsOf();
+    if (n !== total) lastAt = Date.now() - t0;
+    total = n;
+  }
+  let read;
+  if (idle !== undefined) {
+    const roles = await Promise.all(tabs.map((p) => p.evaluate(() => window.tokenCache.isLeader)));
+    const reader = tabs[Math.max(0, roles.indexOf(false))];
+    const before = await requestsOf();
+    const outcome = await reader.evaluate(
+      (k) =>
+        window.tokenCache.getToken(k).then(
+          () => 'ok',
+          (e) => String(e),
+        ),
+      key,
+    );
+    if (outcome !== 'ok') throw new Error(`the read after the idle window failed: ${outcome}`);
+    await sleep(1_000); // any other tab's fetch for the same read would have arrived by now
+    read = (await requestsOf()) - before;
+  }
+  await closeAll(context);
+  return { total, lastAt, read };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report: one section per table, each a list of lines starting with its `## N.` heading.
+
+const SECTIONS = {
+  requests({ table1, warm }) {
+    const out = ['## 1. Token requests per token lifetime', ''];
+    out.push(
+      `Server requests while the first tab went through ${LIFETIMES} token lifetimes (from just after one new token to just after the ${LIFETIMES}th next), divided by ${LIFETIMES}. Median (min, max) over ${REPEATS} runs.`,
+      '',
+    );
+    out.push(
+      '| tabs | coordinated (one name) | each tab its own cache (distinct names) | ratio (baseline / coordinated) |',
+    );
+    out.push('|---|---|---|---|');
+    for (const { n, coord, base } of table1) {
+      out.push(
+        `| ${n} | ${summary(coord)} | ${summary(base)} | ${(median(base) / median(coord)).toFixed(1)}x |`,
+      );
+    }
+    out.push('', `Opening 10 more tabs into a warm group of 10: ${summary(warm, 0)} token requests.`);
+    return out;
+  },
+  hits({ hits }) {
+    const out = ['## 2. Cost of a hit inside Chromium (ns per call, 1,000,000 calls, 5 runs)', ''];
+    out.push('| call | ns per call |', '|---|---|');
+    out.push(`| \`getToken()\` (fresh token; returns a resolved promise) | ${summary(hits.getToken, 0)} |`);
+    out.push(`| \`peekToken()\` | ${summary(hits.peekToken, 0)} |`);
+    out.push(`| bare \`Map.get\` (the floor) | ${summary(hits.mapGet, 0)} |`);
+    return out;
+  },
+  broadcast({ latencies }) {
+    const out = ['## 3. Broadcast delivery latency, leader to 20 followers', ''];
+    out.push(
+      `From the leader's \`token\` event to each follower's (after the follower's verifyToken), on one clock (\`performance.timeOrigin + performance.now()\`): ${latencies.length} deliveries of 20 tokens.`,
+      '',
+    );
+    out.push('| p50 | p99 | max |', '|---|---|---|');
+    out.push(
+      `| ${pct(latencies, 50).toFixed(2)} ms | ${pct(latencies, 99).toFixed(2)} ms | ${Math.max(...latencies).toFixed(2)} ms |`,
+    );
+    return out;
+  },
+  takeover({ close, crash }) {
+    const out = ['## 4. Leader takeover (3 tabs, 10 trials each)', ''];
+    out.push("From the moment the leader is closed or crashed to another tab's `leader` event.", '');
+    out.push('| how the leader went | p50 | max |', '|---|---|---|');
+    out.push(
+      `| closed (\`page.close()\`) | ${median(close).toFixed(0)} ms | ${Math.max(...close).toFixed(0)} ms |`,
+    );
+    out.push(
+      `| crashed (CDP \`Page.crash\`) | ${median(crash).toFixed(0)} ms | ${Math.max(...crash).toFixed(0)} ms |`,
+    );
+    return out;
+  },
+  size({ sizes }) {
+    const out = ['## 5. Bundle size (browser build, minified; gzip level 9)', ''];
+    out.push('| bundle | minified | gzipped |', '|---|---|---|');
+    for (const s of sizes) out.push(`| ${s.what} | ${s.min} B | ${s.gzip} B |`);
+    out.push(
+      '',
+      `Goal: ${GOAL_BYTES} B gzipped for the library with its dependencies (${sizes[0].gzip > GOAL_BYTES ? 'not met' : 'met'}); CI fails above ${BUDGET_BYTES} B, a guard against growth.`,
+    );
+    return out;
+  },
+  wakeups({ wake }) {
+    const out = ['## 6. Wake-ups per minute, idle follower and leader (default options)', ''];
+    out.push(
+      `Three \`playground/idle.html\` tabs of one group, library defaults (poll 5000 ms, leeway 15 s, cutoff 5 s), token ttl 60 s. The leader's page reads the token once a second, so the token stays in use and is refreshed and broadcast; the two followers read once at start, then never. Counted over ${WAKEUP_SECONDS} s after the group settled, one run. A wake-up is a task in which the library runs: a timer callback it set (setTimeout/setInterval), a \`message\` delivered to its BroadcastChannel, a message its Worker (or a MessagePort) posts; counted by an init script installed before the page's scripts (\`countWakeups\` in bench/run.mjs). Granted Web Locks are shown beside, not in the total: like the fetch's own tasks they are part of a refresh that a poll started. The page's own read timer and Vite's client are not the library's and are shown apart.`,
+      '',
+    );
+    out.push(
+      "| tab | wake-ups per minute | timers | channel messages | worker messages | lock grants (not in the total) | `broadcastsReceived` (stats) | timers of the page and of Vite's client (not counted) |",
+    );
+    out.push('|---|---|---|---|---|---|---|---|');
+    const f = (x) => x.toFixed(1);
+    for (const t of wake.tabs) {
+      out.push(
+        `| ${t.role} | **${f(t.total)}** | ${f(t.timers)} | ${f(t.channel)} | ${f(t.worker)} | ${f(t.locks)} | ${f(t.received)} | ${f(t.other)} |`,
+      );
+    }
+    const follower = Math.max(...wake.tabs.slice(1).map((t) => t.total));
+    const leader = wake.tabs[0].total;
+    out.push(
+      '',
+      `Token requests to the server meanwhile: ${f(wake.requests)} per minute. Goals: an idle follower at most 2 per minute (${follower <= 2 ? 'met' : 'not met'}: ${f(follower)}), the leader at most 13 (${leader <= 13 ? 'met' : 'not met'}: ${f(leader)}).`,
+    );
+    return out;
+  },
+  idle({ idle }) {
+    const window = IDLE_TIMEOUTS * IDLE_SECONDS;
+    const out = [`## 7. Token requests of an idle group over ${IDLE_TIMEOUTS} idle timeouts`, ''];
+    out.push(
+      `Three \`playground/idle.html\` tabs of one group, poll ${POLL} ms, leeway ${LEEWAY} s, cutoff ${CUTOFF} s, token ttl ${TTL} s; every tab reads the token once at start, then nobody reads it. Token server requests for the key from before the first tab opened to ${window} s (${IDLE_TIMEOUTS} × ${IDLE_SECONDS} s) after the last tab's read; then one follower reads once. One run each.`,
+      '',
+    );
+    out.push(
+      `| options | requests over ${window} s (first fetch included) | last request, after the last read | requests caused by one read afterwards |`,
+    );
+    out.push('|---|---|---|---|');
+    const s = (x) => (x / 1000).toFixed(2);
+    const { withIdle, without } = idle;
+    if (withIdle.unsupported) {
+      out.push(
+        `| \`idleTimeoutSeconds: ${IDLE_SECONDS}\` | n/a (library has no idleTimeoutSeconds) | n/a | n/a |`,
+      );
+    } else {
+      out.push(
+        `| \`idleTimeoutSeconds: ${IDLE_SECONDS}\` | ${withIdle.total} | ${s(withIdle.lastAt)} s | ${withIdle.read} (expected 1) |`,
+      );
+    }
+    out.push(`| library default (no \`idle\` in the URL) | ${without.total} | ${s(without.lastAt)} s | — |`);
+    if (withIdle.unsupported) out.push('', `createTokenCache refused the option: ${withIdle.unsupported}`);
+    return out;
+  },
+};
+
+function header({ started, version }) {
+  return [
+    '# Benchmark results',
     '',
-  );
-  push('| p50 | p99 | max |', '|---|---|---|');
-  push(
-    `| ${pct(latencies, 50).toFixed(2)} ms | ${pct(latencies, 99).toFixed(2)} ms | ${Math.max(...latencies).toFixed(2)} ms |`,
+    `- date: ${new Date().toISOString()}`,
+    `- machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, Chromium ${version}`,
+    `- command: \`npm run bench\` (${REPEATS} repeats; took ${Math.round((Date.now() - started) / 1000)} s)`,
+    `- library: ${libraryRevision()}`,
+    `- settings: token ttl ${TTL} s (usable ${TTL - 1} s), poll ${POLL} ms, leeway ${LEEWAY} s, cutoff ${CUTOFF} s. Tabs are \`playground/bench.html\`: the playground's cache, options and verifyToken (ES256 signature against the JWKS), getToken once a second, no dashboard. Tables 6 and 7 say their own settings.`,
     '',
-  );
-  push('## 4. Leader takeover (3 tabs, 10 trials each)', '');
-  push("From the moment the leader is closed or crashed to another tab's `leader` event.", '');
-  push('| how the leader went | p50 | max |', '|---|---|---|');
-  push(
-    `| closed (\`page.close()\`) | ${median(close).toFixed(0)} ms | ${Math.max(...close).toFixed(0)} ms |`,
-  );
-  push(
-    `| crashed (CDP \`Page.crash\`) | ${median(crash).toFixed(0)} ms | ${Math.max(...crash).toFixed(0)} ms |`,
-    '',
-  );
-  push('## 5. Bundle size (browser build, minified; gzip level 9)', '');
-  push('| bundle | minified | gzipped |', '|---|---|---|');
-  for (const s of sizes) push(`| ${s.what} | ${s.min} B | ${s.gzip} B |`);
-  push(
-    '',
-    `Goal: ${GOAL_BYTES} B gzipped for the library with its dependencies (${sizes[0].gzip > GOAL_BYTES ? 'not met' : 'met'}); CI fails above ${BUDGET_BYTES} B, a guard against growth.`,
-    '',
-  );
-  return `${rows.join('\n')}\n`;
+  ];
+}
+
+const RESULTS = new URL('./RESULTS.md', import.meta.url);
+const sectionNumber = (lines) => Number(/^## (\d+)\./.exec(lines[0])?.[1]);
+
+/**
+ * A run of some rows (--only) keeps the rest of RESULTS.md: its sections replace those of the same
+ * number, each marked as measured alone.
+ */
+function merge(previous, measured, note) {
+  const [head, ...rest] = previous.split(/^(?=## \d+\.)/m);
+  const sections = new Map(rest.map((text) => [sectionNumber(text.split('\n')), text.trimEnd().split('\n')]));
+  for (const lines of measured) sections.set(sectionNumber(lines), [lines[0], '', note, ...lines.slice(1)]);
+  const body = [...sections.entries()].sort(([a], [b]) => a - b).map(([, lines]) => lines.join('\n'));
+  return `${head.trimEnd()}\n\n${body.join('\n\n')}\n`;
 }
 
 async function main() {
@@ -285,46 +667,68 @@ async function main() {
   });
   await server.listen();
   const browser = await chromium.launch({ executablePath, args: ARGS });
+  const data = {};
   try {
-    const table1 = [];
-    for (const n of [1, 10, 50]) {
-      const coord = [];
-      const base = [];
-      for (let r = 0; r < REPEATS; r++) {
-        coord.push(await requestsPerLifetime(browser, n, true));
-        base.push(await requestsPerLifetime(browser, n, false));
+    if (runs('requests')) {
+      data.table1 = [];
+      for (const n of [1, 10, 50]) {
+        const coord = [];
+        const base = [];
+        for (let r = 0; r < REPEATS; r++) {
+          coord.push(await requestsPerLifetime(browser, n, true));
+          base.push(await requestsPerLifetime(browser, n, false));
+        }
+        data.table1.push({ n, coord, base });
+        console.log(
+          `${n} tabs, requests per lifetime: coordinated ${coord.join(', ')}; each for itself ${base.join(', ')}`,
+        );
       }
-      table1.push({ n, coord, base });
-      console.log(
-        `${n} tabs, requests per lifetime: coordinated ${coord.join(', ')}; each for itself ${base.join(', ')}`,
-      );
+      data.warm = [];
+      for (let r = 0; r < REPEATS; r++) data.warm.push(await warmOpen(browser));
+      console.log(`opening 10 tabs into a warm group: ${data.warm.join(', ')} requests`);
     }
-    const warm = [];
-    for (let r = 0; r < REPEATS; r++) warm.push(await warmOpen(browser));
-    console.log(`opening 10 tabs into a warm group: ${warm.join(', ')} requests`);
-    const hits = await hitCost(browser);
-    console.log(`getToken hit: ${summary(hits.getToken, 0)} ns`);
-    const latencies = await broadcastLatency(browser);
-    console.log(
-      `broadcast: p50 ${pct(latencies, 50).toFixed(2)} ms, p99 ${pct(latencies, 99).toFixed(2)} ms`,
-    );
-    const close = await takeover(browser, 'close');
-    const crash = await takeover(browser, 'crash');
-    console.log(`takeover: close ${median(close)} ms, crash ${median(crash)} ms`);
-    const sizes = await measureSizes();
-    const text = report({
-      started,
-      version: browser.version(),
-      table1,
-      warm,
-      hits,
-      latencies,
-      close,
-      crash,
-      sizes,
-    });
-    writeFileSync(new URL('./RESULTS.md', import.meta.url), text);
-    console.log(`\n${text}`);
+    if (runs('hits')) {
+      data.hits = await hitCost(browser);
+      console.log(`getToken hit: ${summary(data.hits.getToken, 0)} ns`);
+    }
+    if (runs('broadcast')) {
+      data.latencies = await broadcastLatency(browser);
+      const l = data.latencies;
+      console.log(`broadcast: p50 ${pct(l, 50).toFixed(2)} ms, p99 ${pct(l, 99).toFixed(2)} ms`);
+    }
+    if (runs('takeover')) {
+      data.close = await takeover(browser, 'close');
+      data.crash = await takeover(browser, 'crash');
+      console.log(`takeover: close ${median(data.close)} ms, crash ${median(data.crash)} ms`);
+    }
+    if (runs('size')) data.sizes = await measureSizes();
+    if (runs('wakeups')) {
+      data.wake = await wakeups(browser);
+      for (const t of data.wake.tabs) console.log(`wake-ups per minute, ${t.role}: ${t.total.toFixed(1)}`);
+    }
+    if (runs('idle')) {
+      const withIdle = await idleGroup(browser, IDLE_SECONDS);
+      console.log(
+        withIdle.unsupported
+          ? `idle group: n/a (library has no idleTimeoutSeconds): ${withIdle.unsupported}`
+          : `idle group (idle ${IDLE_SECONDS} s): ${withIdle.total} requests, then ${withIdle.read} for one read`,
+      );
+      const without = await idleGroup(browser, undefined);
+      console.log(`idle group (library default): ${without.total} requests`);
+      data.idle = { withIdle, without };
+    }
+    const measured = ROWS.filter(runs).map((row) => SECTIONS[row](data));
+    const took = Math.round((Date.now() - started) / 1000);
+    let text;
+    if (!only || !existsSync(RESULTS)) {
+      text = `${[...header({ started, version: browser.version() }), ...measured.flatMap((lines) => [...lines, ''])].join('\n')}`;
+    } else {
+      const command = `node bench/run.mjs --only ${[...only].join(',')}`;
+      const note = `_Measured alone: \`${command}\`, ${new Date().toISOString()}, took ${took} s, Chromium ${browser.version()}, library ${libraryRevision()}._`;
+      text = merge(readFileSync(RESULTS, 'utf8'), measured, note);
+    }
+    writeFileSync(RESULTS, text);
+    console.log(`\n${only ? measured.map((lines) => lines.join('\n')).join('\n\n') : text}`);
   } finally {
     await browser.close();
     await server.close();

@@ -69,17 +69,23 @@ export class Coordinator {
     });
     this.#usage = new Usage(ctx);
     this.#guard = new FetchGuard(ctx, this.#session, this.#arrivals, () => this.#refresher.polling);
-    this.#leadership = new Leadership(deps.locks, ctx.lockName('leader'), {
-      onLead: () => {
-        this.#asks.giveUpAll(); // questions this tab asked a leader are now its own to answer
-        deps.emit('leader', { isLeader: true });
-        this.#refresher.start();
+    this.#leadership = new Leadership(
+      deps.locks,
+      ctx.lockName('leader'),
+      {
+        onLead: () => {
+          this.#asks.giveUpAll(); // questions this tab asked a leader are now its own to answer
+          deps.emit('leader', { isLeader: true });
+          this.#refresher.start();
+        },
+        onStepDown: () => {
+          this.#refresher.stop();
+          deps.emit('leader', { isLeader: false });
+        },
       },
-      onStepDown: () => {
-        this.#refresher.stop();
-        deps.emit('leader', { isLeader: false });
-      },
-    });
+      deps.clock,
+      deps.timing.pollMs,
+    );
     this.#refresher = new Refresher(ctx, this.#guard, this.#usage, this.#leadership);
     this.#asks = new Asks(ctx);
     this.#inbox = new Inbox(ctx, {
@@ -87,7 +93,7 @@ export class Coordinator {
       arrivals: this.#arrivals,
       asks: this.#asks,
       answers: new Answers(ctx, this.#guard, this.#refresher),
-      isLeader: () => this.#leadership.isLeader,
+      acting: () => this.#leadership.acting(),
       heardFrom: (key) => {
         this.#refresher.forget(key);
         this.#guard.forget(key);
@@ -171,7 +177,7 @@ export class Coordinator {
 
   async #obtain(key: string, force: boolean): Promise<Entry> {
     const need: Need = force ? 'new' : 'servable';
-    const answered = this.#leadership.isLeader ? undefined : await this.#fromLeader(key, need, force);
+    const answered = (await this.#leadership.acting()) ? undefined : await this.#fromLeader(key, need, force);
     if (answered) return answered;
     const entry = await this.#guard.fetch(key, need, true);
     if (!entry) throw this.#session.checkOpen() ?? noTokenError(key);
@@ -184,7 +190,8 @@ export class Coordinator {
    * come. Rejects when the leader's fetch failed.
    */
   async #fromLeader(key: string, need: Need, force: boolean): Promise<Entry | undefined> {
-    if (!(await this.#leadership.leaderElsewhere())) return undefined;
+    // (Leadership may arrive meanwhile: a tab must not ask itself.)
+    if (!(await this.#leadership.leaderElsewhere()) || this.#leadership.isLeader) return undefined;
     const cancel = new AbortController();
     const arrival = this.#arrivals.waitFor(key, need, arrivalWaitMs(this.#ctx.timing), cancel.signal);
     arrival.catch(() => {}); // awaited below only when the leader answers

@@ -13,7 +13,8 @@ export interface InboxParts {
   readonly arrivals: Arrivals;
   readonly asks: Asks;
   readonly answers: Answers;
-  isLeader(): boolean;
+  /** This tab leads and may answer now (confirmed after a freeze). */
+  acting(): Promise<boolean>;
   /** A token for `key` came from another tab: failures remembered here are history. */
   heardFrom(key: string): void;
   /** Another tab signed the group out. */
@@ -53,10 +54,10 @@ export class Inbox {
     session.adopt(m.epoch);
     switch (m.type) {
       case 'snapshot-request':
-        if (this.#parts.isLeader()) answers.snapshot(m.from);
+        void this.#parts.acting().then((acting) => acting && answers.snapshot(m.from));
         return;
       case 'ask':
-        if (this.#parts.isLeader()) answers.ask(m.from, m.id, m.key, m.reason);
+        void this.#parts.acting().then((acting) => acting && answers.ask(m.from, m.id, m.key, m.reason));
         return;
       case 'ack':
         if (m.to === this.#ctx.tabId) asks.onAck(m.id);

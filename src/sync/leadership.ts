@@ -1,4 +1,6 @@
+import type { Clock } from '../core/clock.js';
 import { acquire, type Held, type Locks } from '../platform/locks.js';
+import { backFromFreeze } from '../rules.js';
 
 export interface LeadershipEvents {
   onLead(): void;
@@ -13,19 +15,31 @@ export interface LeadershipEvents {
  * needed, so none is registered. A tab that needs a leader that does not answer steals the lock
  * (R12); the tab it was stolen from steps down and queues again. A tab leaving for the
  * back/forward cache lets go of the lock and of its place in the queue (R22).
+ *
+ * A tab that was frozen or hung finds, when it runs again, a backlog of tasks (poll ticks,
+ * questions, its app's reads) that may run before it learns that its lock was stolen meanwhile.
+ * So the leader's work asks `acting()` first: after a silence longer than two polls it is
+ * confirmed with the lock manager before anything is fetched.
  */
 export class Leadership {
   readonly #locks: Locks;
   readonly #name: string;
   readonly #events: LeadershipEvents;
+  readonly #clock: Clock;
+  readonly #pollMs: number;
   #joined = false;
+  /** When this tab last knew it led (monotonic ms). */
+  #lastSureMs = 0;
+  #confirming: Promise<boolean> | undefined;
   #held: Held | undefined;
   #queued: AbortController | undefined;
 
-  constructor(locks: Locks, lockName: string, events: LeadershipEvents) {
+  constructor(locks: Locks, lockName: string, events: LeadershipEvents, clock: Clock, pollMs: number) {
     this.#locks = locks;
     this.#name = lockName;
     this.#events = events;
+    this.#clock = clock;
+    this.#pollMs = pollMs;
   }
 
   get isLeader(): boolean {
@@ -67,11 +81,27 @@ export class Leadership {
   }
 
   /**
-   * Whether this tab still leads, after a round trip to the lock manager: a tab back from a freeze
-   * learns there that its lock was stolen meanwhile, before it does any leader's work.
+   * Whether this tab leads and may do the leader's work now. After a silence longer than two
+   * polls (a freeze, a hang, a suspended machine), only after a round trip to the lock manager,
+   * where a tab learns that its lock was stolen meanwhile (R12).
    */
-  async confirm(): Promise<boolean> {
-    await this.#locks.query();
+  acting(): Promise<boolean> {
+    if (!this.#held) return Promise.resolve(false);
+    const now = this.#clock.now().mono;
+    if (!this.#confirming && !backFromFreeze(now - this.#lastSureMs, this.#pollMs)) {
+      this.#lastSureMs = now;
+      return Promise.resolve(true);
+    }
+    this.#confirming ??= this.#locks.query().then(
+      () => this.#sure(),
+      () => this.#sure(),
+    );
+    return this.#confirming;
+  }
+
+  #sure(): boolean {
+    this.#confirming = undefined;
+    this.#lastSureMs = this.#clock.now().mono;
     return this.isLeader;
   }
 
@@ -96,6 +126,7 @@ export class Leadership {
       return;
     }
     this.#held = held;
+    this.#lastSureMs = this.#clock.now().mono;
     this.#queued?.abort();
     this.#queued = undefined;
     void held.lost.then((stolen) => {

@@ -1,6 +1,6 @@
 import { isInterruption } from '../errors.js';
 import type { Cancel } from '../platform/timers.js';
-import { backFromFreeze, backoffMs } from '../rules.js';
+import { backoffMs } from '../rules.js';
 import type { SyncContext } from './context.js';
 import type { FetchGuard } from './fetch-guard.js';
 import type { Usage } from './usage.js';
@@ -8,7 +8,8 @@ import type { Usage } from './usage.js';
 /** What the refresher needs to know of leadership. */
 export interface LeaderCheck {
   readonly isLeader: boolean;
-  confirm(): Promise<boolean>;
+  /** Leads and may work now (confirmed after a freeze). */
+  acting(): Promise<boolean>;
 }
 
 /**
@@ -25,7 +26,6 @@ export class Refresher {
   readonly #leader: LeaderCheck;
   readonly #failures = new Map<string, { count: number; nextMs: number }>();
   #stopPoll: Cancel | undefined;
-  #lastTickMs: number | undefined;
 
   constructor(ctx: SyncContext, guard: FetchGuard, usage: Usage, leader: LeaderCheck) {
     this.#ctx = ctx;
@@ -37,7 +37,6 @@ export class Refresher {
   /** Starts polling if this tab leads and holds a token (called on leading and on every new token). */
   start(): void {
     if (this.#stopPoll || !this.#leader.isLeader || this.#ctx.store.size === 0) return;
-    this.#lastTickMs = undefined;
     this.#stopPoll = this.#ctx.timers.every(this.#ctx.timing.pollMs, () => void this.#tick());
     void this.#tick();
   }
@@ -54,6 +53,12 @@ export class Refresher {
 
   /** Refreshes `key` in the background (a stale read, a follower's nudge), with backoff after failures. */
   refresh(key: string): void {
+    void this.#leader.acting().then((acting) => {
+      if (acting) this.#refreshNow(key);
+    });
+  }
+
+  #refreshNow(key: string): void {
     if (this.#guard.fetching(key) || this.#guard.failedRecently(key)) return;
     const { store, clock, timing } = this.#ctx;
     const failed = this.#failures.get(key);
@@ -79,13 +84,10 @@ export class Refresher {
   }
 
   async #tick(): Promise<void> {
-    const { store, clock, timing } = this.#ctx;
+    // Back from a freeze, the lock may have been stolen meanwhile (R12): known before any work.
+    if (!(await this.#leader.acting())) return;
+    const { store, clock } = this.#ctx;
     const now = clock.now();
-    const gap = this.#lastTickMs === undefined ? 0 : now.mono - this.#lastTickMs;
-    this.#lastTickMs = now.mono;
-    // Back from a freeze, the lock may have been stolen meanwhile (R12): ask before any work.
-    if (backFromFreeze(gap, timing.pollMs) && !(await this.#leader.confirm())) return;
-    if (!this.#leader.isLeader) return;
     if (store.size === 0) {
       this.stop();
       return;
@@ -95,7 +97,7 @@ export class Refresher {
       const used = await this.#usage.inUse(due);
       if (!this.#leader.isLeader) return;
       for (const key of due) {
-        if (used.has(key)) this.refresh(key);
+        if (used.has(key)) this.#refreshNow(key);
         else if (!store.servable(key, clock.now())) store.delete(key);
       }
     }
