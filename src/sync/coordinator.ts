@@ -1,22 +1,23 @@
 import type { Clock } from '../core/clock.js';
 import type { Entry, Reading, TokenStore } from '../core/store.js';
-import { clearedError, closedError, noTokenError, type TokenCacheError } from '../errors.js';
+import { clearedError, closedError, type TokenCacheError } from '../errors.js';
 import type { Counters, Emit } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
 import type { WatchLifecycle } from '../platform/lifecycle.js';
 import type { Locks } from '../platform/locks.js';
 import type { Timers } from '../platform/timers.js';
-import { arrivalWaitMs, leaderLate, type Timing } from '../rules.js';
-import { type AskReason, encode } from '../wire/protocol.js';
+import type { Timing } from '../rules.js';
+import { encode } from '../wire/protocol.js';
 import type { OpenTransport, Transport } from '../wire/transport.js';
 import { Answers } from './answers.js';
 import { Arrivals } from './arrivals.js';
 import { Asks } from './asks.js';
-import type { Need, Post, SyncContext } from './context.js';
+import type { Post, SyncContext } from './context.js';
 import { FetchGuard } from './fetch-guard.js';
 import { Inbox } from './inbox.js';
 import { Leadership } from './leadership.js';
 import { Refresher } from './refresher.js';
+import { Resolver } from './resolver.js';
 import { Session } from './session.js';
 import { Usage } from './usage.js';
 
@@ -52,10 +53,7 @@ export class Coordinator {
   readonly #openTransport: OpenTransport;
   readonly #stopLifecycle: () => void;
   #transport: Transport | undefined;
-  /** Concurrent misses of a key in this tab share one resolution (R4). */
-  readonly #resolving = new Map<string, Promise<Entry>>();
-  /** The stale token (by iat) each key's leader was already asked about. */
-  readonly #staleNudgeSent = new Map<string, number>();
+  readonly #resolver: Resolver;
 
   constructor(deps: CoordinatorDeps) {
     const post: Post = (type, body) => this.#post(type, body);
@@ -64,7 +62,7 @@ export class Coordinator {
     this.#ctx = ctx;
     this.#openTransport = deps.openTransport;
     this.#arrivals = new Arrivals(ctx, (entry) => {
-      this.#staleNudgeSent.delete(entry.key);
+      this.#resolver.forgetNudge(entry.key);
       this.#refresher.start();
     });
     this.#usage = new Usage(ctx);
@@ -100,6 +98,14 @@ export class Coordinator {
       },
       signOut: (epoch) => this.#signOut(epoch, 'remote'),
     });
+    this.#resolver = new Resolver(ctx, {
+      session: this.#session,
+      leadership: this.#leadership,
+      asks: this.#asks,
+      arrivals: this.#arrivals,
+      guard: this.#guard,
+      refresher: this.#refresher,
+    });
     this.#stopLifecycle = deps.watchLifecycle({
       revalidate: () => this.revalidate(),
       hide: () => this.#hide(),
@@ -119,34 +125,12 @@ export class Coordinator {
 
   /** A servable token for `key` (or a brand-new one with force), fetched once among all tabs. */
   resolve(key: string, force: boolean): Promise<Entry> {
-    const closed = this.#session.checkOpen();
-    if (closed) return Promise.reject(closed);
-    const shared = force ? undefined : this.#resolving.get(key);
-    if (shared) return shared;
-    const p = this.#obtain(key, force).finally(() => {
-      if (this.#resolving.get(key) === p) this.#resolving.delete(key);
-    });
-    if (!force) this.#resolving.set(key, p);
-    return p;
+    return this.#resolver.resolve(key, force);
   }
 
-  /**
-   * A stale token was served (R2): the leader refreshes it; a follower tells the leader only once
-   * the leader is late with it (or when `now`, R17), and takes over if it gets no answer (R12).
-   */
-  onStale(key: string, reading: Reading, now = false): void {
-    if (this.#session.closed) return;
-    if (this.#leadership.isLeader) {
-      this.#refresher.refresh(key);
-      return;
-    }
-    if (!now && !leaderLate(reading.remainingMs, this.#ctx.timing)) return;
-    if (this.#staleNudgeSent.get(key) === reading.entry.iat) return;
-    this.#staleNudgeSent.set(key, reading.entry.iat);
-    void this.#asks.ask(key, 'stale').then(async (acknowledged) => {
-      if (!acknowledged) await this.#takeOver();
-      if (this.#leadership.isLeader) this.#refresher.refresh(key);
-    });
+  /** A stale token was served (R2). */
+  onStale(key: string, reading: Reading): void {
+    this.#resolver.onStale(key, reading);
   }
 
   /** Visible again or back online (R17): every token that is not fresh is revalidated. */
@@ -154,10 +138,7 @@ export class Coordinator {
     const now = this.#ctx.clock.now();
     for (const key of this.#ctx.store.keys()) {
       const r = this.#ctx.store.read(key, now);
-      if (r && r.freshness !== 'fresh') {
-        this.#staleNudgeSent.delete(key);
-        this.onStale(key, r, true);
-      }
+      if (r && r.freshness !== 'fresh') this.#resolver.onStale(key, r, true);
     }
   }
 
@@ -175,46 +156,11 @@ export class Coordinator {
     this.#ctx.timers.dispose();
   }
 
-  async #obtain(key: string, force: boolean): Promise<Entry> {
-    const need: Need = force ? 'new' : 'servable';
-    const answered = (await this.#leadership.acting()) ? undefined : await this.#fromLeader(key, need, force);
-    if (answered) return answered;
-    const entry = await this.#guard.fetch(key, need, true);
-    if (!entry) throw this.#session.checkOpen() ?? noTokenError(key);
-    return entry;
-  }
-
-  /**
-   * A follower asks the leader for the token. Undefined when it is this tab's to fetch: no tab
-   * leads, the leader did not acknowledge in time (this tab took over, R12), or its answer did not
-   * come. Rejects when the leader's fetch failed.
-   */
-  async #fromLeader(key: string, need: Need, force: boolean): Promise<Entry | undefined> {
-    // (Leadership may arrive meanwhile: a tab must not ask itself.)
-    if (!(await this.#leadership.leaderElsewhere()) || this.#leadership.isLeader) return undefined;
-    const cancel = new AbortController();
-    const arrival = this.#arrivals.waitFor(key, need, arrivalWaitMs(this.#ctx.timing), cancel.signal);
-    arrival.catch(() => {}); // awaited below only when the leader answers
-    const reason: AskReason = force ? 'force' : 'miss';
-    try {
-      if (await this.#asks.ask(key, reason)) return await arrival;
-      await this.#takeOver();
-      return undefined;
-    } finally {
-      cancel.abort();
-    }
-  }
-
-  /** The leader did not answer: take leadership from it (R12). */
-  async #takeOver(): Promise<void> {
-    if (!this.#leadership.isLeader && !this.#session.closed) await this.#leadership.steal();
-  }
-
   #signOut(atLeastEpoch: number, origin: 'local' | 'remote'): void {
     this.#session.signOut(atLeastEpoch);
     this.#ctx.store.clear();
     this.#refresher.clear();
-    this.#staleNudgeSent.clear();
+    this.#resolver.forgetNudge();
     this.#interrupt(clearedError());
     this.#ctx.emit('clear', { origin });
     if (origin === 'local') this.#post('clear', {});
@@ -248,7 +194,7 @@ export class Coordinator {
   #hide(): void {
     this.#asks.giveUpAll();
     this.#ctx.store.clear();
-    this.#staleNudgeSent.clear();
+    this.#resolver.forgetNudge();
     void this.#leave();
   }
 
