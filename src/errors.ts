@@ -60,3 +60,70 @@ export function asTokenCacheError(error: unknown): TokenCacheError {
 export function isInterruption(error: unknown): boolean {
   return error instanceof TokenCacheError && (error.code === 'cleared' || error.code === 'closed');
 }
+
+/** Never log a token in full: its first characters are enough to tell two apart. */
+export function redact(jwt: string): string {
+  return jwt.length <= 12 ? '[redacted]' : `${jwt.slice(0, 8)}…(${jwt.length} chars)`;
+}
+
+const causeText = (cause: unknown): string => (cause instanceof Error ? `: ${cause.message}` : '');
+
+export function notAJwtError(key: string, value: unknown): TokenCacheError {
+  return new TokenCacheError(
+    'invalid_token',
+    `fetchToken for key "${key}" returned ${typeof value === 'string' ? 'a string that is not a JWT' : `a ${typeof value}`}; it must return a compact JWT string (header.payload.signature)`,
+  );
+}
+
+export function undecodableError(key: string, jwt: string, cause: unknown): TokenCacheError {
+  return new TokenCacheError(
+    'invalid_token',
+    `The token for key "${key}" (${redact(jwt)}) could not be decoded as a JWT`,
+    { cause },
+  );
+}
+
+export function noClaimsError(key: string, jwt: string): TokenCacheError {
+  return new TokenCacheError(
+    'invalid_token',
+    `The token for key "${key}" (${redact(jwt)}) has no numeric "iat" and "exp" claims; the token server must set both`,
+  );
+}
+
+export function ttlTooShortError(
+  key: string,
+  ttlSeconds: number,
+  usableMs: number,
+  cutoffMs: number,
+): TokenCacheError {
+  return new TokenCacheError(
+    'token_ttl_too_short',
+    `The token for key "${key}" lives ${ttlSeconds} s (usable ${usableMs / 1000} s), no longer than hardCutoffSeconds (${cutoffMs / 1000} s), so it could never be served; issue longer-lived tokens or lower hardCutoffSeconds`,
+  );
+}
+
+export function verificationError(key: string, jwt: string, cause: unknown): TokenCacheError {
+  return new TokenCacheError(
+    'verification_failed',
+    `verifyToken rejected the token for key "${key}" (${redact(jwt)})${causeText(cause)}`,
+    { cause },
+  );
+}
+
+export function fetchTimeoutError(key: string, timeoutMs: number): TokenCacheError {
+  return new TokenCacheError(
+    'fetch_failed',
+    `fetchToken for key "${key}" did not settle within fetchTimeoutMs (${timeoutMs} ms) and was aborted`,
+  );
+}
+
+export function fetchFailedError(key: string, cause: unknown): TokenCacheError {
+  return new TokenCacheError('fetch_failed', `fetchToken for key "${key}" failed${causeText(cause)}`, {
+    cause,
+  });
+}
+
+/** The fetch another tab made for this one failed: its error, as that tab reported it. */
+export function failedElsewhereError(code: TokenCacheErrorCode, message: string): TokenCacheError {
+  return new TokenCacheError(code, message);
+}

@@ -1,4 +1,4 @@
-import { TokenCacheError } from '../errors.js';
+import { fetchFailedError, fetchTimeoutError, TokenCacheError } from '../errors.js';
 import type { FetchToken } from '../options.js';
 import type { Timers } from '../platform/timers.js';
 import type { Clock } from './clock.js';
@@ -33,10 +33,7 @@ export async function fetchEntry(
   let cancelTimer: () => void = () => {};
   const timedOut = new Promise<never>((_, reject) => {
     cancelTimer = deps.timers.after(deps.fetchTimeoutMs, () => {
-      const error = new TokenCacheError(
-        'fetch_failed',
-        `fetchToken for key "${key}" did not settle within fetchTimeoutMs (${deps.fetchTimeoutMs} ms) and was aborted`,
-      );
+      const error = fetchTimeoutError(key, deps.fetchTimeoutMs);
       controller.abort(error);
       reject(error);
     });
@@ -53,11 +50,7 @@ export async function fetchEntry(
     ]);
   } catch (cause) {
     if (cause instanceof TokenCacheError) throw cause;
-    throw new TokenCacheError(
-      'fetch_failed',
-      `fetchToken for key "${key}" failed${cause instanceof Error ? `: ${cause.message}` : ''}`,
-      { cause },
-    );
+    throw fetchFailedError(key, cause);
   } finally {
     cancelTimer();
     outer.removeEventListener('abort', abort);

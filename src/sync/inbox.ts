@@ -1,5 +1,5 @@
 import { usableLifeMs, verify } from '../core/token.js';
-import { TokenCacheError } from '../errors.js';
+import { failedElsewhereError } from '../errors.js';
 import { type Incoming, parse, type ReceivedToken } from '../wire/protocol.js';
 import type { Answers } from './answers.js';
 import type { Arrivals } from './arrivals.js';
@@ -63,7 +63,7 @@ export class Inbox {
         if (m.to === this.#ctx.tabId) asks.onAck(m.id);
         return;
       case 'ask-failed':
-        arrivals.fail(m.key, new TokenCacheError(m.code, m.message));
+        arrivals.fail(m.key, failedElsewhereError(m.code, m.message));
         return;
       case 'token':
         void this.#apply(m.epoch, m.tokens, 'broadcast');
