@@ -107,24 +107,11 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (exclusiveFetch !== undefined && typeof exclusiveFetch !== 'boolean') {
     fail(`exclusiveFetch must be true or false, got ${String(exclusiveFetch)}`);
   }
-  const poll = number(o.pollIntervalMs, 'pollIntervalMs', DEFAULTS.pollIntervalMs, '> 0', 1);
-  const leeway = number(
-    o.refreshLeewaySeconds,
-    'refreshLeewaySeconds',
-    DEFAULTS.refreshLeewaySeconds,
-    '>= 0',
-    1e3,
-  );
-  const cutoff = number(o.hardCutoffSeconds, 'hardCutoffSeconds', DEFAULTS.hardCutoffSeconds, '>= 0', 1e3);
-  const timeout = number(o.fetchTimeoutMs, 'fetchTimeoutMs', DEFAULTS.fetchTimeoutMs, '> 0', 1);
-  const idle = number(
-    o.idleTimeoutSeconds,
-    'idleTimeoutSeconds',
-    DEFAULTS.idleTimeoutSeconds,
-    '> 0',
-    1e3,
-    true,
-  );
+  const poll = number(o, 'pollIntervalMs', '> 0', 1);
+  const leeway = number(o, 'refreshLeewaySeconds', '>= 0', 1e3);
+  const cutoff = number(o, 'hardCutoffSeconds', '>= 0', 1e3);
+  const timeout = number(o, 'fetchTimeoutMs', '> 0', 1);
+  const idle = number(o, 'idleTimeoutSeconds', '> 0', 1e3, true);
   const bound = cutoff + (2 * poll) / 1000;
   // Compared in rounded microseconds: 0.1 + 0.2 must not make a leeway of 0.3 fall short of its bound.
   if (Math.round(leeway * 1e6) < Math.round(bound * 1e6)) {

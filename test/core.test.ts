@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { TokenCacheError } from '../src/index.js';
-import { claimsOf, pass, useSimulatedTabs } from './helpers.js';
+import { claimsOf, pass, settledNow, useSimulatedTabs } from './helpers.js';
 
 const tabs = useSimulatedTabs();
 
@@ -11,17 +11,6 @@ async function leaderWithToken(options = {}) {
   await pass(0);
   expect(cache.isLeader).toBe(true);
   return { cache, token };
-}
-
-/** Settles what is due now without letting time pass: a call that waited on a fetch stays pending. */
-async function settledNow<T>(p: Promise<T>): Promise<{ done: boolean; value?: T }> {
-  const state: { done: boolean; value?: T } = { done: false };
-  p.then((value) => {
-    state.done = true;
-    state.value = value;
-  });
-  await pass(0);
-  return state;
 }
 
 describe('R1-R3: fresh, stale, unservable', () => {

@@ -97,3 +97,14 @@ export function useSimulatedTabs(): {
 export async function pass(ms: number): Promise<void> {
   await vi.advanceTimersByTimeAsync(ms);
 }
+
+/** Settles what is due now without letting time pass: a call that waits on a fetch or a timer stays pending. */
+export async function settledNow<T>(p: Promise<T>): Promise<{ done: boolean; value?: T }> {
+  const state: { done: boolean; value?: T } = { done: false };
+  p.then((value) => {
+    state.done = true;
+    state.value = value;
+  });
+  await pass(0);
+  return state;
+}

@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenCache } from '../src/create.js';
 import { across, countingTimers, groupOf, leaders, recordingTransport, silenceable } from './group.js';
-import { pass, useSimulatedTabs } from './helpers.js';
+import { pass, settledNow, useSimulatedTabs } from './helpers.js';
 
 const tabs = useSimulatedTabs();
 const { open, group } = groupOf(tabs);
-
-/** Settles what is due now without letting time pass. */
-async function settledNow<T>(p: Promise<T>): Promise<{ done: boolean; value?: T }> {
-  const state: { done: boolean; value?: T } = { done: false };
-  p.then((value) => {
-    state.done = true;
-    state.value = value;
-  });
-  await pass(0);
-  return state;
-}
 
 describe('R12: liveness on demand, steal from a leader that does not answer', () => {
   it('followers holding a stale token are served at once; one of them steals and fetches once for all', async () => {

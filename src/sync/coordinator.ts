@@ -1,12 +1,6 @@
-import type { Clock } from '../core/clock.js';
-import type { Entry, Reading, TokenStore } from '../core/store.js';
+import type { Entry, Reading } from '../core/store.js';
 import { clearedError, closedError, type TokenCacheError } from '../errors.js';
-import type { Counters, Emit } from '../events.js';
-import type { ResolvedOptions } from '../options.js';
 import type { WatchLifecycle } from '../platform/lifecycle.js';
-import type { Locks } from '../platform/locks.js';
-import type { Timers } from '../platform/timers.js';
-import type { Timing } from '../rules.js';
 import { encode } from '../wire/protocol.js';
 import type { OpenTransport, Transport } from '../wire/transport.js';
 import { Answers } from './answers.js';
@@ -21,18 +15,10 @@ import { Resolver } from './resolver.js';
 import { Session } from './session.js';
 import { Usage } from './usage.js';
 
-export interface CoordinatorDeps {
-  readonly options: ResolvedOptions;
-  readonly timing: Timing;
-  readonly store: TokenStore;
-  readonly clock: Clock;
-  readonly counters: Counters;
-  readonly emit: Emit;
-  readonly timers: Timers;
-  readonly locks: Locks;
+/** A tab's cache and seams, as the facade hands them over. */
+export interface CoordinatorDeps extends Omit<SyncContext, 'post' | 'lockName'> {
   readonly openTransport: OpenTransport;
   readonly watchLifecycle: WatchLifecycle;
-  readonly tabId: string;
 }
 
 /**
