@@ -67,15 +67,23 @@ type Sign = '> 0' | '>= 0';
 /** The longest delay a timer can wait (2^31 - 1 ms, ~24.8 days): longer ones fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+type NumericOption =
+  | 'pollIntervalMs'
+  | 'refreshLeewaySeconds'
+  | 'hardCutoffSeconds'
+  | 'fetchTimeoutMs'
+  | 'idleTimeoutSeconds';
+
+/** The option `name` of `o`, or its default; `msPerUnit` converts it to a timer's milliseconds. */
 function number(
-  value: unknown,
-  name: string,
-  fallback: number,
+  o: Record<string, unknown>,
+  name: NumericOption,
   sign: Sign,
   msPerUnit: number,
   infinite = false,
 ): number {
-  if (value === undefined) return fallback;
+  const value = o[name];
+  if (value === undefined) return DEFAULTS[name];
   const finiteOk = typeof value === 'number' && (Number.isFinite(value) || (infinite && value === Infinity));
   if (!finiteOk || (sign === '> 0' ? value <= 0 : value < 0)) {
     fail(
