@@ -71,10 +71,17 @@ test('ten tabs elect one leader, share one token, and cost what one tab costs', 
   const fetched = fetches.reduce((sum, n) => sum + n, 0);
   expect(fetched, `fetches per tab: ${fetches.join(', ')}`).toBeGreaterThanOrEqual(requestsBeforeRead);
   expect(fetched, `fetches per tab: ${fetches.join(', ')}`).toBeLessThanOrEqual(requestsAfterRead + 1);
+  // Only a tab that led fetched (R8). A leader too slow to acknowledge a question within the
+  // answer timeout (a loaded machine) may be replaced (R12): the leaders' fetches then add up.
+  const led = await Promise.all(
+    pages.map(async (page) => (await recorded(page)).leader.some((e) => e.isLeader)),
+  );
+  note('leadership', `${led.filter(Boolean).length} tab(s) led; the leader at the end: tab ${leader}`);
   expect(
-    fetches.filter((_, i) => i !== leader),
-    `followers do not fetch while a live leader exists (fetches per tab: ${fetches.join(', ')})`,
-  ).toEqual(Array(9).fill(0));
+    fetches.filter((_, i) => !led[i]),
+    `tabs that never led fetch nothing (fetches per tab: ${fetches.join(', ')}; led: ${led.join(', ')})`,
+  ).toEqual(Array(led.filter((l) => !l).length).fill(0));
+  expect(led[leader], 'the leader at the end led').toBe(true);
 });
 
 test('opening a tab costs nothing: it gets the token as a snapshot', async ({ server, tabs }) => {
