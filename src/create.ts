@@ -1,4 +1,5 @@
 import { createNanoEvents, type Unsubscribe } from 'nanoevents';
+import { authorizedFetch, type TokenFetchInit } from './authorized-fetch.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { TokenStore } from './core/store.js';
 import { closedError, invalidOptions, type TokenCacheError } from './errors.js';
@@ -31,6 +32,8 @@ export interface TokenCache {
   readonly isLeader: boolean;
   /** The options this cache runs with, every default filled in (frozen). */
   readonly options: ResolvedOptions;
+  /** `fetch` with `Authorization: Bearer <token>`, one retry with a new token on 401 (R25). */
+  fetch(input: RequestInfo | URL, init?: TokenFetchInit): Promise<Response>;
   stats(): TokenCacheStats;
   close(): Promise<void>;
 }
@@ -68,7 +71,10 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
   const store = new TokenStore({ leewayMs: timing.leewayMs, cutoffMs: timing.cutoffMs });
   const counters = zeroCounters();
   const emitter = createNanoEvents<TokenCacheEvents>();
+  /** Errors already emitted, so that tokens.fetch reports a failure once. */
+  const emittedErrors = new WeakSet<TokenCacheError>();
   const emit: Emit = (event, ...args) => {
+    if (event === 'error') emittedErrors.add((args[0] as Parameters<TokenCacheEvents['error']>[0]).error);
     try {
       emitter.emit(event, ...args);
     } catch (error) {
@@ -95,7 +101,7 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
     return coordinator;
   };
 
-  return {
+  const cache: TokenCache = {
     getToken(key = DEFAULT_KEY, opts = {}) {
       if (closed) return Promise.reject(closedError());
       const bad = checkKey(key);
@@ -140,6 +146,18 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
     stats() {
       return { ...counters, isLeader: coordinator?.isLeader ?? false, keys: store.size };
     },
+    fetch(input, init) {
+      return authorizedFetch(
+        {
+          getToken: (key, options) => cache.getToken(key, options),
+          reportError: (key, error) => {
+            if (!emittedErrors.has(error)) emit('error', { key, error });
+          },
+        },
+        input,
+        init,
+      );
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -147,4 +165,5 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
       await coordinator?.close();
     },
   };
+  return cache;
 }

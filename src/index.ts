@@ -1,6 +1,7 @@
 import { createTokenCacheWith, type TokenCache } from './create.js';
 import type { TokenCacheOptions } from './options.js';
 
+export type { TokenFetchInit } from './authorized-fetch.js';
 export type { TokenSource } from './core/store.js';
 export type { VerifyToken } from './core/token.js';
 export type { GetTokenOptions, TokenCache, TokenCacheStats } from './create.js';

@@ -134,7 +134,13 @@ describe('offer: an older iat never replaces a newer one (R6)', () => {
       'same',
       'jwt-a',
     ],
-    ['the same iat with equal remaining life is kept out', { token: 'jwt-b' }, 'same', 'jwt-a'],
+    // A token fetched later (a forceRefresh after a 401) wins a tie: the one it replaces may be revoked.
+    [
+      'the same iat with equal remaining life replaces (the later one wins)',
+      { token: 'jwt-b' },
+      'stored',
+      'jwt-b',
+    ],
     [
       'the same iat with more remaining life replaces',
       { token: 'jwt-b', exp: 170, lifeMs: 69_000 },

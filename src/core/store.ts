@@ -80,7 +80,9 @@ export class TokenStore {
     if (current) {
       if (entry.iat < current.iat) return 'older';
       if (entry.token === current.token) return 'same';
-      if (entry.iat === current.iat && remainingMs(entry, now) <= remainingMs(current, now)) return 'same';
+      // Of two tokens issued in one second, the one with less life left stays out; on a tie the
+      // later one wins (a forceRefresh after a 401: the token it replaces may be revoked).
+      if (entry.iat === current.iat && remainingMs(entry, now) < remainingMs(current, now)) return 'same';
     }
     this.#entries.set(entry.key, entry);
     return 'stored';

@@ -224,6 +224,9 @@ export class FetchGuard {
     const stop = interrupted();
     if (stop) throw stop;
     this.#recentFailures.delete(key);
-    return this.#arrivals.accept({ ...entry, epoch: this.#session.epoch }) ?? entry;
+    const fetched = { ...entry, epoch: this.#session.epoch };
+    const held = this.#arrivals.accept(fetched);
+    // The caller gets the token it fetched, unless the cache holds a newer one (R6).
+    return held && held.iat > fetched.iat ? held : fetched;
   }
 }
