@@ -11,8 +11,8 @@
 //     `vite preview` (the dev server's HMR WebSocket alone keeps a page out of the back/forward
 //     cache), in a Chromium that keeps that cache on (Playwright turns it off by default).
 
-import { existsSync } from 'node:fs';
-import { defineConfig, type LaunchOptions } from '@playwright/test';
+import { chromium, defineConfig, type LaunchOptions } from '@playwright/test';
+import { findChromium, systemSearch } from './e2e/browser';
 
 const port = Number(process.env.E2E_PORT) || 5273;
 const baseURL = `http://localhost:${port}`;
@@ -23,9 +23,9 @@ const playgroundConfig = '--config playground/vite.config.ts';
 const bfcacheSpec = /back-forward-cache\.spec\.ts$/;
 
 const launchOptions: LaunchOptions = {
-  // $CHROMIUM_PATH, else Debian's Chromium where present, else Playwright's own browser.
-  executablePath:
-    process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined),
+  // $CHROMIUM_PATH, else Debian's Chromium, else Playwright's own; installed when none is there
+  // (e2e/browser.ts), so that `npm ci && npm test` needs nothing else.
+  executablePath: findChromium(systemSearch(() => chromium.executablePath())),
   args: [
     '--no-sandbox',
     '--disable-gpu',
