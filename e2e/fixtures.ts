@@ -72,12 +72,15 @@ export interface ServerStats {
   byKey: Record<string, number>;
   accepted: number;
   rejected: number;
+  /** Refresh tokens presented again (rotation on): each revoked a family, a forced sign-out. */
+  reuseDetected: number;
 }
 
 export interface ServerControl {
   ttlSeconds?: number;
   latencyMs?: number;
   mode?: 'ok' | 'fail' | 'garbage';
+  rotation?: boolean;
 }
 
 export type CacheStats = ReturnType<TokenCache['stats']>;
@@ -114,11 +117,11 @@ export class TokenServer {
     expect(res.ok(), `POST /api/control ${JSON.stringify(change)}: ${await res.text()}`).toBe(true);
   }
 
-  /** Zeroed counters, 60 s tokens, no latency, mode ok. */
+  /** Zeroed counters, 60 s tokens, no latency, mode ok, no rotation. */
   async reset(): Promise<void> {
     const res = await this.request.post('/api/stats/reset');
     expect(res.ok(), `POST /api/stats/reset answered ${res.status()}`).toBe(true);
-    await this.control({ ttlSeconds: LONG_TTL_S, latencyMs: 0, mode: 'ok' });
+    await this.control({ ttlSeconds: LONG_TTL_S, latencyMs: 0, mode: 'ok', rotation: false });
   }
 }
 
@@ -204,7 +207,7 @@ export interface TabOptions {
    * data-testids: check it through `window.tokenCache`), or `/idle.html`, a tab that reads its
    * token once at start and then only with `read=1` (idle keys, R21).
    */
-  path?: '/' | '/bench.html' | '/idle.html';
+  path?: '/' | '/bench.html' | '/idle.html' | '/react.html';
 }
 
 /** Whether tabs opened with `options` show the dashboard (and its data-testids). */

@@ -14,6 +14,7 @@ import {
   SignJWT,
 } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createRefreshTokenStore, readCookie } from '../playground/server/rotation';
 import {
   createTokenServer,
   type ServerStats,
@@ -84,6 +85,69 @@ async function errorOf(res: Response): Promise<string> {
 function expectJsonHeaders(res: Response): void {
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
   expect(res.headers.get('cache-control')).toBe('no-store');
+}
+
+/** The refresh token of the one `rt` cookie a response sets. */
+function rtOf(res: Response): string {
+  const cookies = res.headers.getSetCookie();
+  expect(cookies).toHaveLength(1);
+  const match = /^rt=([A-Za-z0-9_-]+);/.exec(cookies[0] ?? '');
+  expect(match, cookies[0]).not.toBeNull();
+  return match?.[1] ?? '';
+}
+
+/** Request init that sends the given refresh token as the `rt` cookie. */
+function withRt(rt: string, init: RequestInit = {}): RequestInit {
+  return { ...init, headers: { 'content-type': 'application/json', cookie: `rt=${rt}` } };
+}
+
+/** POST /api/session; resolves the refresh token it set. */
+async function signIn(h: Harness): Promise<string> {
+  const res = await h.post('/api/session');
+  expect(res.status).toBe(200);
+  return rtOf(res);
+}
+
+/** A token request with the given refresh token that must succeed; resolves the next one. */
+async function refresh(h: Harness, rt: string, key = 'a'): Promise<string> {
+  const res = await h.post('/api/token', { key }, withRt(rt));
+  expect(res.status).toBe(200);
+  const { token } = (await res.json()) as { token: string };
+  expect(decodeJwt(token).key).toBe(key);
+  return rtOf(res);
+}
+
+/** A token request with the given refresh token (or none) that must be refused; resolves the error. */
+async function refused(h: Harness, rt?: string): Promise<string> {
+  const res = await h.post('/api/token', { key: 'a' }, rt === undefined ? {} : withRt(rt));
+  expect(res.status).toBe(401);
+  expectJsonHeaders(res);
+  expect(res.headers.get('set-cookie')).toBeNull(); // a refusal leaves the cookie as it is
+  return errorOf(res);
+}
+
+/**
+ * A sleep held for every request until the test releases them all; `arrived(n)` resolves once n
+ * requests are waiting in it.
+ */
+function gatedSleep() {
+  let waiting = 0;
+  const waiters: { n: number; resolve: () => void }[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const sleep = () => {
+    waiting++;
+    for (const waiter of waiters) if (waiting >= waiter.n) waiter.resolve();
+    return released;
+  };
+  const arrived = (n: number) =>
+    new Promise<void>((resolve) => {
+      if (waiting >= n) resolve();
+      else waiters.push({ n, resolve });
+    });
+  return { sleep, arrived, release };
 }
 
 /** A sleep the test releases by hand; `entered` resolves (with the ms asked for) once it is waited on. */
@@ -237,7 +301,13 @@ describe('POST /api/token', () => {
     expect(call.ms).toBe(5000);
 
     // The token request is still waiting out its latency, and is already counted.
-    expect(await h.stats()).toEqual({ requests: 1, byKey: { slow: 1 }, accepted: 0, rejected: 0 });
+    expect(await h.stats()).toEqual({
+      requests: 1,
+      byKey: { slow: 1 },
+      accepted: 0,
+      rejected: 0,
+      reuseDetected: 0,
+    });
     expect(settled).toBe(false);
 
     manual.release();
@@ -287,13 +357,38 @@ describe('POST /api/control', () => {
     const res = await h.post('/api/control', {});
     expect(res.status).toBe(200);
     expectJsonHeaders(res);
-    expect(await res.json()).toEqual({ ttlSeconds: 60, latencyMs: 0, mode: 'ok' });
+    expect(await res.json()).toEqual({ ttlSeconds: 60, latencyMs: 0, mode: 'ok', rotation: false });
 
-    const set = await h.post('/api/control', { ttlSeconds: 3600, latencyMs: 60_000, mode: 'garbage' });
-    expect(await set.json()).toEqual({ ttlSeconds: 3600, latencyMs: 60_000, mode: 'garbage' });
+    const set = await h.post('/api/control', {
+      ttlSeconds: 3600,
+      latencyMs: 60_000,
+      mode: 'garbage',
+      rotation: true,
+    });
+    expect(await set.json()).toEqual({
+      ttlSeconds: 3600,
+      latencyMs: 60_000,
+      mode: 'garbage',
+      rotation: true,
+    });
     const lower = await h.post('/api/control', { ttlSeconds: 2, latencyMs: 0 });
-    expect(await lower.json()).toEqual({ ttlSeconds: 2, latencyMs: 0, mode: 'garbage' });
-    expect(h.tokens.control).toEqual({ ttlSeconds: 2, latencyMs: 0, mode: 'garbage' });
+    expect(await lower.json()).toEqual({ ttlSeconds: 2, latencyMs: 0, mode: 'garbage', rotation: true });
+    expect(h.tokens.control).toEqual({ ttlSeconds: 2, latencyMs: 0, mode: 'garbage', rotation: true });
+  });
+
+  it('GET answers the control state, rotation included', async () => {
+    const h = await start({ rotation: true, ttlSeconds: 30 });
+    const res = await h.get('/api/control');
+    expect(res.status).toBe(200);
+    expectJsonHeaders(res);
+    expect(await res.json()).toEqual({ ttlSeconds: 30, latencyMs: 0, mode: 'ok', rotation: true });
+    await h.post('/api/control', { rotation: false });
+    expect(await (await h.get('/api/control')).json()).toEqual({
+      ttlSeconds: 30,
+      latencyMs: 0,
+      mode: 'ok',
+      rotation: false,
+    });
   });
 
   it.each([
@@ -305,6 +400,9 @@ describe('POST /api/control', () => {
     [{ latencyMs: 60_001 }, 'latencyMs must be an integer between 0 and 60000, got 60001'],
     [{ mode: 'broken' }, 'mode must be one of ok, fail, garbage, got "broken"'],
     [{ mode: null }, 'mode must be one of ok, fail, garbage, got null'],
+    [{ rotation: 'yes' }, 'rotation must be true or false, got "yes"'],
+    [{ rotation: 1 }, 'rotation must be true or false, got 1'],
+    [{ rotation: null }, 'rotation must be true or false, got null'],
   ])('answers 400 to %j and changes nothing', async (body, message) => {
     const h = await start();
     // A valid field next to the invalid one must not be applied either.
@@ -312,14 +410,16 @@ describe('POST /api/control', () => {
     expect(res.status).toBe(400);
     expectJsonHeaders(res);
     expect(await errorOf(res)).toBe(message);
-    expect(h.tokens.control).toEqual({ ttlSeconds: 60, latencyMs: 0, mode: 'ok' });
+    expect(h.tokens.control).toEqual({ ttlSeconds: 60, latencyMs: 0, mode: 'ok', rotation: false });
   });
 
   it('answers 400 to unknown fields, malformed JSON and a non-object body', async () => {
     const h = await start();
     const unknown = await h.post('/api/control', { ttl: 5 });
     expect(unknown.status).toBe(400);
-    expect(await errorOf(unknown)).toMatch(/unknown field.*"ttl".*allowed: ttlSeconds, latencyMs, mode/);
+    expect(await errorOf(unknown)).toMatch(
+      /unknown field.*"ttl".*allowed: ttlSeconds, latencyMs, mode, rotation/,
+    );
     const malformed = await h.post('/api/control', '{mode: ok}');
     expect(malformed.status).toBe(400);
     expect(await errorOf(malformed)).toMatch(/not valid JSON/);
@@ -328,7 +428,273 @@ describe('POST /api/control', () => {
     expect(await errorOf(scalar)).toMatch(/must be a JSON object, got 5/);
     const nul = await h.post('/api/control', 'null');
     expect(nul.status).toBe(400);
-    expect(h.tokens.control).toEqual({ ttlSeconds: 60, latencyMs: 0, mode: 'ok' });
+    expect(h.tokens.control).toEqual({ ttlSeconds: 60, latencyMs: 0, mode: 'ok', rotation: false });
+  });
+});
+
+describe('POST /api/session', () => {
+  it('signs in: 200 { ok: true } and an httpOnly rt cookie (Path=/, SameSite=Lax, not Secure)', async () => {
+    const h = await start();
+    const res = await h.post('/api/session');
+    expect(res.status).toBe(200);
+    expectJsonHeaders(res);
+    expect(await res.json()).toEqual({ ok: true });
+    const [cookie] = res.headers.getSetCookie();
+    expect(cookie).toMatch(/^rt=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
+    expect(cookie).not.toMatch(/Secure|Max-Age|Expires/i);
+
+    // Each sign-in is a new family with its own random token; none is a token request.
+    const again = await signIn(h);
+    expect(again).not.toBe(rtOf(res));
+    expect((await h.post('/api/session', {})).status).toBe(200);
+    expect(await h.stats()).toMatchObject({ requests: 0, reuseDetected: 0 });
+  });
+
+  it('answers 400 to a body with fields, and sets no cookie', async () => {
+    const h = await start();
+    const res = await h.post('/api/session', { user: 'x' });
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatch(/unknown field.*"user"/);
+    expect(res.headers.get('set-cookie')).toBeNull();
+  });
+});
+
+describe('refresh-token rotation', () => {
+  it('is off by default: /api/token needs no cookie, ignores one and sets none', async () => {
+    const h = await start();
+    expect(h.tokens.control.rotation).toBe(false);
+    const plain = await h.post('/api/token', { key: 'a' });
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('set-cookie')).toBeNull();
+    const rt = await signIn(h);
+    for (let i = 0; i < 2; i++) {
+      const res = await h.post('/api/token', { key: 'a' }, withRt(rt)); // the same cookie twice
+      expect(res.status).toBe(200);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+    expect(await h.stats()).toMatchObject({ requests: 3, reuseDetected: 0 });
+  });
+
+  it('uses the cookie up on each call and answers the access token with the next rt cookie', async () => {
+    const h = await start();
+    await h.post('/api/control', { rotation: true });
+    const seen = [await signIn(h)];
+    for (const key of ['a', 'b', 'a']) {
+      const res = await h.post('/api/token', { key }, withRt(seen.at(-1) ?? ''));
+      expect(res.status).toBe(200);
+      expectJsonHeaders(res);
+      const { token } = (await res.json()) as { token: string };
+      expect(decodeJwt(token)).toMatchObject({ key, sub: 'user_demo' });
+      expect(res.headers.getSetCookie()[0]).toMatch(
+        /^rt=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/,
+      );
+      seen.push(rtOf(res));
+    }
+    expect(new Set(seen).size).toBe(4);
+    expect(await h.stats()).toMatchObject({ requests: 3, byKey: { a: 2, b: 1 }, reuseDetected: 0 });
+  });
+
+  it("requires the cookie: none, an unknown token or an empty one is 401 'no_session', still a request", async () => {
+    const h = await start({ rotation: true });
+    await signIn(h);
+    expect(await refused(h)).toBe('no_session');
+    expect(await refused(h, 'not-a-refresh-token')).toBe('no_session');
+    expect(await refused(h, '')).toBe('no_session');
+    const otherCookies = await h.post(
+      '/api/token',
+      { key: 'a' },
+      { headers: { 'content-type': 'application/json', cookie: 'theme=dark; rtx=1' } },
+    );
+    expect(otherCookies.status).toBe(401);
+    expect(await errorOf(otherCookies)).toBe('no_session');
+    expect(await h.stats()).toMatchObject({ requests: 4, byKey: { a: 4 }, reuseDetected: 0 });
+  });
+
+  it('finds rt among other cookies', async () => {
+    const h = await start({ rotation: true });
+    const rt = await signIn(h);
+    const res = await h.post(
+      '/api/token',
+      { key: 'a' },
+      { headers: { 'content-type': 'application/json', cookie: `theme=dark; rt=${rt}; lang=fr` } },
+    );
+    expect(res.status).toBe(200);
+    expect(rtOf(res)).not.toBe(rt);
+  });
+
+  it("a used token is reuse: 401 'refresh_token_reused', counted once, and the whole family revoked", async () => {
+    const h = await start({ rotation: true });
+    const rt0 = await signIn(h);
+    const rt1 = await refresh(h, rt0);
+    const rt2 = await refresh(h, rt1);
+
+    expect(await refused(h, rt0)).toBe('refresh_token_reused');
+    expect(await h.stats()).toMatchObject({ requests: 3, reuseDetected: 1 });
+    // The family is revoked: its newest token is refused too, and so is any further old one,
+    // which is no longer counted as a reuse (the family is already gone).
+    expect(await refused(h, rt2)).toBe('no_session');
+    expect(await refused(h, rt1)).toBe('no_session');
+    expect(await refused(h, rt0)).toBe('no_session');
+    expect(await h.stats()).toMatchObject({ requests: 6, byKey: { a: 6 }, reuseDetected: 1 });
+
+    // Signing in again starts a new family that works.
+    await refresh(h, await refresh(h, await signIn(h)));
+  });
+
+  it('a reuse revokes only its own family', async () => {
+    const h = await start({ rotation: true });
+    const a0 = await signIn(h);
+    const b0 = await signIn(h);
+    await refresh(h, a0);
+    expect(await refused(h, a0)).toBe('refresh_token_reused');
+    await refresh(h, await refresh(h, b0));
+    expect(h.tokens.stats.reuseDetected).toBe(1);
+  });
+
+  it('two calls with the same cookie under latency: the token is used up on arrival, one succeeds, one is reuse', async () => {
+    const gate = gatedSleep();
+    const h = await start({ rotation: true, latencyMs: 1000, sleep: gate.sleep });
+    const rt = await signIn(h);
+    const first = h.post('/api/token', { key: 'a' }, withRt(rt));
+    const second = h.post('/api/token', { key: 'b' }, withRt(rt));
+    await gate.arrived(2);
+    // Neither has answered, and the reuse is already detected: rotation happens on arrival.
+    expect(await h.stats()).toMatchObject({ requests: 2, reuseDetected: 1 });
+    gate.release();
+
+    const answers = await Promise.all([first, second]);
+    expect(answers.map((res) => res.status).sort()).toEqual([200, 401]);
+    const ok = answers.find((res) => res.status === 200);
+    const reused = answers.find((res) => res.status === 401);
+    if (ok === undefined || reused === undefined) throw new Error('expected one 200 and one 401');
+    expect(await errorOf(reused)).toBe('refresh_token_reused');
+    expect(reused.headers.get('set-cookie')).toBeNull();
+    // The winner got a token and a new cookie, but its family is revoked: the user is signed out.
+    const { token } = (await ok.json()) as { token: string };
+    expect(() => decodeJwt(token)).not.toThrow();
+    const next = rtOf(ok);
+    expect(await refused(h, next)).toBe('no_session');
+  });
+
+  it("mode 'fail' on arrival answers 503 and consumes nothing; the same cookie then still works", async () => {
+    const h = await start({ rotation: true, mode: 'fail' });
+    const rt = await signIn(h);
+    for (let i = 0; i < 2; i++) {
+      const res = await h.post('/api/token', { key: 'a' }, withRt(rt));
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ error: 'unavailable' });
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+    // Failing before the refresh token is looked at: not even a missing cookie is noticed.
+    const none = await h.post('/api/token', { key: 'a' });
+    expect(none.status).toBe(503);
+
+    await h.post('/api/control', { mode: 'ok' });
+    await refresh(h, rt);
+    expect(await h.stats()).toMatchObject({ requests: 4, reuseDetected: 0 });
+  });
+
+  it("mode 'fail' on arrival but not after the latency: the token is looked at then", async () => {
+    const manual = manualSleep();
+    const h = await start({ rotation: true, latencyMs: 1000, sleep: manual.sleep });
+    const rt = await signIn(h);
+    await h.post('/api/control', { mode: 'fail' });
+    const pending = h.post('/api/token', { key: 'a' }, withRt(rt));
+    await manual.entered;
+    await h.post('/api/control', { mode: 'ok' });
+    manual.release();
+    const res = await pending;
+    expect(res.status).toBe(200);
+    const next = rtOf(res);
+    expect(await refused(h, rt)).toBe('refresh_token_reused'); // rt was used up by that call
+    expect(await refused(h, next)).toBe('no_session');
+  });
+
+  it("mode 'fail' switched on during the latency: the token used up on arrival is lost, and the old cookie is then reuse", async () => {
+    const manual = manualSleep();
+    const h = await start({ rotation: true, latencyMs: 1000, sleep: manual.sleep });
+    const rt = await signIn(h);
+    const pending = h.post('/api/token', { key: 'a' }, withRt(rt));
+    await manual.entered;
+    await h.post('/api/control', { mode: 'fail' });
+    manual.release();
+    const res = await pending;
+    expect(res.status).toBe(503);
+    expect(res.headers.get('set-cookie')).toBeNull();
+    await h.post('/api/control', { mode: 'ok' });
+    expect(await refused(h, rt)).toBe('refresh_token_reused');
+  });
+
+  it('a client that goes away during the latency loses the rotated token: its next call is reuse', async () => {
+    const manual = manualSleep();
+    const h = await start({ rotation: true, latencyMs: 60_000, sleep: manual.sleep });
+    const rt = await signIn(h);
+    const abort = new AbortController();
+    const pending = h.post('/api/token', { key: 'a' }, withRt(rt, { signal: abort.signal }));
+    const call = await manual.entered;
+    const aborted = new Promise<void>((resolve) => call.signal.addEventListener('abort', () => resolve()));
+    abort.abort();
+    await expect(pending).rejects.toThrow();
+    await aborted;
+    manual.release();
+    expect(await refused(h, rt)).toBe('refresh_token_reused');
+  });
+
+  it("mode 'garbage' rotates as 'ok' does: a token that is not a JWT, and the next cookie", async () => {
+    const h = await start({ rotation: true, mode: 'garbage' });
+    const rt = await signIn(h);
+    const res = await h.post('/api/token', { key: 'a' }, withRt(rt));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ token: 'this-is-not-a-jwt' });
+    const next = rtOf(res);
+    await h.post('/api/control', { mode: 'ok' });
+    await refresh(h, next);
+  });
+
+  it('a refused body (400) counts nothing and consumes nothing', async () => {
+    const h = await start({ rotation: true });
+    const rt = await signIn(h);
+    const res = await h.post('/api/token', { key: '' }, withRt(rt));
+    expect(res.status).toBe(400);
+    expect(res.headers.get('set-cookie')).toBeNull();
+    await refresh(h, rt);
+    expect(await h.stats()).toMatchObject({ requests: 1, reuseDetected: 0 });
+  });
+
+  it('sessions outlive turning rotation off and on', async () => {
+    const h = await start({ rotation: true });
+    const rt = await signIn(h);
+    await h.post('/api/control', { rotation: false });
+    await h.token('a'); // no cookie needed, nothing rotated
+    await h.post('/api/control', { rotation: true });
+    await refresh(h, rt);
+  });
+});
+
+describe('rotation store', () => {
+  it('readCookie finds the first cookie of that exact name', () => {
+    expect(readCookie(undefined, 'rt')).toBeUndefined();
+    expect(readCookie('', 'rt')).toBeUndefined();
+    expect(readCookie('rtx=1; xrt=2', 'rt')).toBeUndefined();
+    expect(readCookie('a=1;rt=abc; rt=def', 'rt')).toBe('abc');
+    expect(readCookie(' rt = v=w ', 'rt')).toBe('v=w');
+    expect(readCookie('rt=', 'rt')).toBe('');
+  });
+
+  it('forgets the oldest tokens past maxTokens (then unknown: no_session)', () => {
+    let n = 0;
+    const store = createRefreshTokenStore({ maxTokens: 3, newToken: () => `t${n++}` });
+    const t0 = store.signIn();
+    const r1 = store.rotate(t0);
+    const r2 = store.rotate(r1.ok ? r1.next : '');
+    expect(r2).toEqual({ ok: true, next: 't2' });
+    expect(store.size).toBe(3);
+    const r3 = store.rotate('t2');
+    expect(r3).toEqual({ ok: true, next: 't3' });
+    expect(store.size).toBe(3);
+    expect(store.rotate('t0')).toEqual({ ok: false, error: 'no_session' }); // forgotten
+    expect(store.rotate('t1')).toEqual({ ok: false, error: 'refresh_token_reused' });
+    expect(store.rotate('t3')).toEqual({ ok: false, error: 'no_session' }); // revoked
   });
 });
 
@@ -419,17 +785,47 @@ describe('stats', () => {
     const res = await h.get('/api/stats');
     expect(res.status).toBe(200);
     expectJsonHeaders(res);
-    expect(await res.json()).toEqual({ requests: 4, byKey: { a: 2, b: 2 }, accepted: 1, rejected: 1 });
+    expect(await res.json()).toEqual({
+      requests: 4,
+      byKey: { a: 2, b: 2 },
+      accepted: 1,
+      rejected: 1,
+      reuseDetected: 0,
+    });
     expect(h.tokens.stats.requests).toBe(4);
 
     const reset = await h.post('/api/stats/reset');
     expect(reset.status).toBe(200);
     expectJsonHeaders(reset);
-    const zero = { requests: 0, byKey: {}, accepted: 0, rejected: 0 };
+    const zero = { requests: 0, byKey: {}, accepted: 0, rejected: 0, reuseDetected: 0 };
     expect(await reset.json()).toEqual(zero);
     expect(await h.stats()).toEqual(zero);
     // The control state is not a counter.
     expect(h.tokens.control.mode).toBe('fail');
+  });
+
+  it('reset zeroes reuseDetected and keeps the sessions', async () => {
+    const h = await start({ rotation: true });
+    const rt0 = await signIn(h);
+    const rt1 = await refresh(h, rt0);
+    expect(await refused(h, rt0)).toBe('refresh_token_reused');
+    const other = await signIn(h);
+    expect(await h.stats()).toMatchObject({ requests: 2, reuseDetected: 1 });
+    expect(h.tokens.stats.reuseDetected).toBe(1);
+
+    const reset = await h.post('/api/stats/reset');
+    expect(await reset.json()).toEqual({
+      requests: 0,
+      byKey: {},
+      accepted: 0,
+      rejected: 0,
+      reuseDetected: 0,
+    });
+    expect(h.tokens.stats.reuseDetected).toBe(0);
+    // Counters only: the live session still refreshes, the revoked family stays revoked.
+    await refresh(h, other);
+    expect(await refused(h, rt1)).toBe('no_session');
+    expect(h.tokens.control.rotation).toBe(true);
   });
 
   it('keeps odd keys apart from object built-ins', async () => {
@@ -448,15 +844,18 @@ describe('routing', () => {
     ['POST', '/api/protected', 'GET'],
     ['POST', '/api/stats', 'GET'],
     ['GET', '/api/stats/reset', 'POST'],
-    ['GET', '/api/control', 'POST'],
-    ['DELETE', '/api/control', 'POST'],
+    ['DELETE', '/api/control', 'GET, POST'],
+    ['PUT', '/api/control', 'GET, POST'],
+    ['GET', '/api/session', 'POST'],
   ])('answers 405 to %s %s (allow: %s)', async (method, path, allow) => {
     const h = await start();
     const res = await fetch(h.base + path, { method });
     expect(res.status).toBe(405);
     expectJsonHeaders(res);
     expect(res.headers.get('allow')).toBe(allow);
-    expect(await errorOf(res)).toBe(`${method} is not allowed on ${path}; use ${allow}`);
+    const use = allow.split(', ').join(' or ');
+    expect(await errorOf(res)).toBe(`${method} is not allowed on ${path}; use ${use}`);
+    expect(res.headers.get('set-cookie')).toBeNull();
   });
 
   it('matches the path whatever the query string', async () => {

@@ -16,9 +16,8 @@ export function tokenServerPlugin(options: TokenServerOptions = {}): Plugin {
         void tokens.handle(req, res, next);
       });
       server.httpServer?.once('listening', () => {
-        server.config.logger.info('  token server: /api/token, /api/protected, /api/stats, /api/control', {
-          timestamp: true,
-        });
+        const paths = '/api/token, /api/protected, /api/stats, /api/control, /api/session';
+        server.config.logger.info(`  token server: ${paths}`, { timestamp: true });
       });
     },
     configurePreviewServer(server) {

@@ -4,15 +4,49 @@
 //   POST /api/token          { key? }                        -> { token } (ES256 JWT)
 //   GET  /.well-known/jwks.json                              -> { keys: [publicJwk] }
 //   GET  /api/protected      Authorization: Bearer <jwt>     -> { sub, key } | 401 { error }
-//   GET  /api/stats                                          -> { requests, byKey, accepted, rejected }
+//   GET  /api/stats                 -> { requests, byKey, accepted, rejected, reuseDetected }
 //   POST /api/stats/reset                                    -> the zeroed stats
-//   POST /api/control        { ttlSeconds?, latencyMs?, mode? } -> { ttlSeconds, latencyMs, mode }
+//   POST /api/control        { ttlSeconds?, latencyMs?, mode?, rotation? } -> the control state
+//   GET  /api/control                                        -> the control state
+//   POST /api/session        (no body, or {})                -> { ok: true } + cookie rt
 //
 // Every other path falls through to `next()` (Vite serves the page).
+//
+// Refresh-token rotation (`rotation: true`; the family store is in rotation.ts):
+// - POST /api/session signs in: a new refresh-token family, whose first token is set as the
+//   httpOnly cookie `rt`. It works whether rotation is on or off, and leaves other families alone.
+// - POST /api/token then requires the cookie. The current token of a live family is used up on
+//   the request's *arrival* (before the latency), and the answer carries the access token and the
+//   family's next token as a new `rt` cookie. An already used token of a live family is reuse: the
+//   family is revoked, `reuseDetected` counts it (on arrival too), and the answer is
+//   401 { error: 'refresh_token_reused' }. No cookie, an unknown token or a revoked family:
+//   401 { error: 'no_session' }. Two requests that arrive with the same cookie before the first
+//   has answered are therefore one success and one reuse, as on a real server.
+// - A 401 leaves the cookie as it is (clearing it could wipe a newer session's cookie set by a
+//   sign-in meanwhile); the stale token is harmless, its family being revoked.
+// - Modes: 'fail' at arrival means the server fails before looking at the refresh token: the
+//   503 consumes nothing. A token used up on arrival stays used up if the answer never carries
+//   its successor: the client went away during the latency, or the mode became 'fail' during it
+//   (503 without a cookie). The client's cookie then holds a used token and its next refresh is
+//   reuse: the hazard of a refresh lost in flight. If the mode was 'fail' at arrival and is not
+//   after the latency, the token is looked at then. 'garbage' rotates as 'ok' does (new cookie),
+//   only the access token is not a JWT. A 401 for the refresh token wins over the mode.
+// - Whether rotation applies is read on arrival; the mode after the latency, as without rotation.
+// - POST /api/stats/reset zeroes the counters, reuseDetected included, and revokes no session.
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors, exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from 'jose';
+import {
+  createRefreshTokenStore,
+  REFRESH_COOKIE,
+  type RefreshError,
+  type RotationResult,
+  readCookie,
+  refreshCookie,
+} from './rotation.js';
+
+export { REFRESH_COOKIE, type RefreshError } from './rotation.js';
 
 export type ServerMode = 'ok' | 'fail' | 'garbage';
 
@@ -21,10 +55,12 @@ export const SERVER_MODES: readonly ServerMode[] = ['ok', 'fail', 'garbage'];
 export interface ControlState {
   /** Lifetime of issued tokens: exp = iat + ttlSeconds. */
   ttlSeconds: number;
-  /** Delay before /api/token answers (the request is counted before it). */
+  /** Delay before /api/token answers (the request is counted, and a refresh token used up, before it). */
   latencyMs: number;
   /** 'ok': tokens; 'fail': 503; 'garbage': 200 with a token that is not a JWT. */
   mode: ServerMode;
+  /** Refresh-token rotation: /api/token requires the `rt` cookie of a session and rotates it. */
+  rotation: boolean;
 }
 
 export interface ServerStats {
@@ -36,13 +72,16 @@ export interface ServerStats {
   accepted: number;
   /** /api/protected calls refused with 401. */
   rejected: number;
+  /** Token requests that presented an already used refresh token (each revoked its family). */
+  reuseDetected: number;
 }
 
 export interface TokenServerOptions {
-  /** Initial control state; defaults: ttl 60 s, latency 0 ms, mode 'ok'. */
+  /** Initial control state; defaults: ttl 60 s, latency 0 ms, mode 'ok', rotation off. */
   ttlSeconds?: number;
   latencyMs?: number;
   mode?: ServerMode;
+  rotation?: boolean;
   /** The server's clock in epoch ms, used to sign (iat) and to verify (exp). Default Date.now. */
   now?: () => number;
   /** How the latency is waited out. Default: setTimeout, cut short if the client goes away. */
@@ -69,7 +108,7 @@ export interface TokenServer {
   readonly control: Readonly<ControlState>;
   /** The public key as served by /.well-known/jwks.json. */
   publicJwk(): Promise<JWK>;
-  /** Zeroes the counters (what POST /api/stats/reset does). */
+  /** Zeroes the counters (what POST /api/stats/reset does); sessions are kept. */
   resetStats(): void;
 }
 
@@ -91,14 +130,17 @@ const LATENCY_MAX = 60_000;
 const KEY_MAX_LENGTH = 256; // the library accepts keys of up to 256 characters
 const DEFAULT_KEY = 'default';
 
-/** Known paths and the one method each accepts. */
-const ROUTES: Record<string, 'GET' | 'POST'> = {
-  '/api/token': 'POST',
-  '/.well-known/jwks.json': 'GET',
-  '/api/protected': 'GET',
-  '/api/stats': 'GET',
-  '/api/stats/reset': 'POST',
-  '/api/control': 'POST',
+type Method = 'GET' | 'POST';
+
+/** Known paths and the methods each accepts. */
+const ROUTES: Record<string, readonly Method[]> = {
+  '/api/token': ['POST'],
+  '/.well-known/jwks.json': ['GET'],
+  '/api/protected': ['GET'],
+  '/api/stats': ['GET'],
+  '/api/stats/reset': ['POST'],
+  '/api/control': ['GET', 'POST'],
+  '/api/session': ['POST'],
 };
 
 function showValue(value: unknown): string {
@@ -122,6 +164,13 @@ function checkMode(value: unknown): ServerMode {
     throw new HttpError(400, `mode must be one of ${SERVER_MODES.join(', ')}, got ${showValue(value)}`);
   }
   return value as ServerMode;
+}
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new HttpError(400, `${name} must be true or false, got ${showValue(value)}`);
+  }
+  return value;
 }
 
 function checkFields(body: Record<string, unknown>, allowed: readonly string[]): void {
@@ -232,23 +281,35 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     ttlSeconds: checkInteger('ttlSeconds', options.ttlSeconds ?? 60, TTL_MIN, TTL_MAX),
     latencyMs: checkInteger('latencyMs', options.latencyMs ?? 0, LATENCY_MIN, LATENCY_MAX),
     mode: checkMode(options.mode ?? 'ok'),
+    rotation: checkBoolean('rotation', options.rotation ?? false),
   };
 
   const byKey = new Map<string, number>();
-  const counters = { requests: 0, accepted: 0, rejected: 0 };
+  const counters = { requests: 0, accepted: 0, rejected: 0, reuseDetected: 0 };
+  const refreshTokens = createRefreshTokenStore();
 
   const snapshot = (): ServerStats => ({
     requests: counters.requests,
     byKey: Object.fromEntries(byKey),
     accepted: counters.accepted,
     rejected: counters.rejected,
+    reuseDetected: counters.reuseDetected,
   });
 
+  /** Zeroes the counters only: sessions (refresh-token families) are kept. */
   const resetStats = () => {
     counters.requests = 0;
     counters.accepted = 0;
     counters.rejected = 0;
+    counters.reuseDetected = 0;
     byKey.clear();
+  };
+
+  /** Looks at the presented refresh token: rotates it, or counts a reuse. */
+  const useRefreshToken = (presented: string | undefined): RotationResult => {
+    const result = refreshTokens.rotate(presented);
+    if (!result.ok && result.error === 'refresh_token_reused') counters.reuseDetected++;
+    return result;
   };
 
   const kid = `playground-${randomUUID().slice(0, 8)}`;
@@ -279,6 +340,13 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     counters.requests++;
     byKey.set(key, (byKey.get(key) ?? 0) + 1);
 
+    // Rotation happens on arrival too, unless the server is failing (then it consumes nothing).
+    const rotating = control.rotation;
+    const presented = rotating ? readCookie(req.headers.cookie, REFRESH_COOKIE) : undefined;
+    let session: RotationResult | undefined =
+      rotating && control.mode !== 'fail' ? useRefreshToken(presented) : undefined;
+    const refuse = (error: RefreshError) => sendJson(res, 401, { error });
+
     const gone = new AbortController();
     const onClose = () => gone.abort();
     res.on('close', onClose);
@@ -287,15 +355,29 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     } finally {
       res.off('close', onClose);
     }
-    if (gone.signal.aborted) return; // the client left while we were "slow"
+    // The client left while we were "slow"; a refresh token rotated on arrival is lost with it.
+    if (gone.signal.aborted) return;
 
-    // Read the mode after the latency: a /api/control call during the wait takes effect.
-    if (control.mode === 'fail') {
-      sendJson(res, 503, { error: 'unavailable' });
+    if (session !== undefined && !session.ok) {
+      refuse(session.error);
       return;
     }
+    // Read the mode after the latency: a /api/control call during the wait takes effect.
+    if (control.mode === 'fail') {
+      sendJson(res, 503, { error: 'unavailable' }); // no cookie: a token rotated on arrival is lost
+      return;
+    }
+    if (rotating && session === undefined) {
+      // The server was failing on arrival and is not any more: the token is looked at now.
+      session = useRefreshToken(presented);
+      if (!session.ok) {
+        refuse(session.error);
+        return;
+      }
+    }
+    const cookie: Record<string, string> = session?.ok ? { 'set-cookie': refreshCookie(session.next) } : {};
     if (control.mode === 'garbage') {
-      sendJson(res, 200, { token: 'this-is-not-a-jwt' });
+      sendJson(res, 200, { token: 'this-is-not-a-jwt' }, cookie);
       return;
     }
     const { privateKey } = await keys;
@@ -307,7 +389,14 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       .setExpirationTime(iat + control.ttlSeconds)
       .setJti(randomUUID())
       .sign(privateKey);
-    sendJson(res, 200, { token });
+    sendJson(res, 200, { token }, cookie);
+  }
+
+  /** POST /api/session: sign in, a new refresh-token family set as the `rt` cookie. */
+  async function signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJsonObject(req, maxBodyBytes);
+    checkFields(body, []);
+    sendJson(res, 200, { ok: true }, { 'set-cookie': refreshCookie(refreshTokens.signIn()) });
   }
 
   async function protectedResource(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -338,7 +427,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
 
   async function setControl(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJsonObject(req, maxBodyBytes);
-    checkFields(body, ['ttlSeconds', 'latencyMs', 'mode']);
+    checkFields(body, ['ttlSeconds', 'latencyMs', 'mode', 'rotation']);
     // Validate everything before changing anything.
     const next: ControlState = { ...control };
     if ('ttlSeconds' in body) next.ttlSeconds = checkInteger('ttlSeconds', body.ttlSeconds, TTL_MIN, TTL_MAX);
@@ -346,6 +435,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       next.latencyMs = checkInteger('latencyMs', body.latencyMs, LATENCY_MIN, LATENCY_MAX);
     }
     if ('mode' in body) next.mode = checkMode(body.mode);
+    if ('rotation' in body) next.rotation = checkBoolean('rotation', body.rotation);
     Object.assign(control, next);
     sendJson(res, 200, { ...control });
   }
@@ -368,7 +458,13 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
         sendJson(res, 200, snapshot());
         return;
       case '/api/control':
+        if (req.method === 'GET') {
+          sendJson(res, 200, { ...control });
+          return;
+        }
         return setControl(req, res);
+      case '/api/session':
+        return signIn(req, res);
     }
   }
 
@@ -379,17 +475,19 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     } catch {
       path = '';
     }
-    const method = ROUTES[path];
-    if (method === undefined) {
+    const methods = ROUTES[path];
+    if (methods === undefined) {
       next?.();
       return false;
     }
     try {
-      if (req.method !== method) {
+      if (!(methods as readonly string[]).includes(req.method ?? '')) {
         req.resume();
-        throw new HttpError(405, `${req.method ?? '?'} is not allowed on ${path}; use ${method}`, {
-          allow: method,
-        });
+        throw new HttpError(
+          405,
+          `${req.method ?? '?'} is not allowed on ${path}; use ${methods.join(' or ')}`,
+          { allow: methods.join(', ') },
+        );
       }
       await route(path, req, res);
     } catch (err) {
@@ -421,6 +519,9 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       },
       get rejected() {
         return counters.rejected;
+      },
+      get reuseDetected() {
+        return counters.reuseDetected;
       },
     },
     control,
