@@ -268,7 +268,7 @@ function renderTabStats(cache: TokenCache): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The app's calls: /api/protected once a second, through getToken()
+// The app's calls: /api/protected once a second, through tokens.fetch()
 
 async function callProtected(cache: TokenCache): Promise<void> {
   if (!state.signedIn) return;
@@ -282,9 +282,9 @@ async function callProtected(cache: TokenCache): Promise<void> {
   const session = state.session;
   const tokenEvents = state.tokenEvents;
   try {
-    const token = await cache.getToken(key);
+    // tokens.fetch: the Authorization header, and one retry with a new token on a 401 (R25).
+    const res = await cache.fetch('/api/protected', { tokenKey: key });
     if (session !== state.session || !state.signedIn) return;
-    const res = await fetch('/api/protected', { headers: { authorization: `Bearer ${token}` } });
     const body = await readJson(res);
     if (session !== state.session) return;
     let status: string;
@@ -511,8 +511,11 @@ function start(): void {
     signOutHere();
   });
 
-  ui.signIn.addEventListener('click', () => {
+  ui.signIn.addEventListener('click', async () => {
     if (state.signedIn) return;
+    // A new refresh-token family (the httpOnly cookie rt), which the server's rotation mode needs.
+    const res = await fetch('/api/session', { method: 'POST' }).catch(() => undefined);
+    if (!res?.ok) log('error', `POST /api/session answered ${res?.status ?? 'nothing'}`);
     state.signedIn = true;
     state.session++;
     state.lastProtected = '';

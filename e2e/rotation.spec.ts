@@ -1,0 +1,126 @@
+// Refresh-token rotation (SPEC 3): the token server uses up the refresh cookie on every token
+// request and revokes the whole family when a used one comes back, which is what turns two tabs
+// refreshing at once into a forced sign-out. Coordinated tabs never present one twice.
+
+import type { BrowserContext, Page } from '@playwright/test';
+import {
+  elapse,
+  expect,
+  expectOneLeader,
+  expectSharedToken,
+  leaderIndexes,
+  note,
+  SHORT_TTL_S,
+  type TestWindow,
+  test,
+  watchTabs,
+} from './fixtures';
+
+const LIFETIME_MS = SHORT_TTL_S * 1000;
+
+/** Sign in: a new refresh-token family, as the httpOnly cookie `rt` of the browser context. */
+async function signIn(context: BrowserContext): Promise<void> {
+  const res = await context.request.post('/api/session');
+  expect(res.ok(), `POST /api/session answered ${res.status()}`).toBe(true);
+}
+
+/** Makes each page's app read a second key once a second too. */
+async function readSecondKey(pages: readonly Page[]): Promise<void> {
+  for (const page of pages) {
+    await page.evaluate(() => {
+      setInterval(() => {
+        (window as unknown as TestWindow).tokenCache.getToken('second').catch(() => {});
+      }, 1_000);
+    });
+  }
+}
+
+test('rotation: ten tabs, two keys with exclusiveFetch, a leader closed and one crashed: no reuse, no call refused', async ({
+  server,
+  tabs,
+  context,
+}) => {
+  test.setTimeout(150_000);
+  await server.control({ ttlSeconds: SHORT_TTL_S, rotation: true });
+  await signIn(context);
+  const { pages } = await tabs.openSettled(10, { params: { exclusive: '1' } });
+  await readSecondKey(pages);
+  const started = Date.now();
+
+  let open = [...pages];
+  await watchTabs(open, 2 * LIFETIME_MS);
+  const closing = open[(await leaderIndexes(open))[0] as number] as Page;
+  await closing.close();
+  open = open.filter((p) => p !== closing);
+  await expectOneLeader(open);
+  await watchTabs(open, 1.5 * LIFETIME_MS);
+
+  const crashing = open[(await leaderIndexes(open))[0] as number] as Page;
+  const cdp = await context.newCDPSession(crashing);
+  const crashed = crashing.waitForEvent('crash');
+  cdp.send('Page.crash').catch(() => {}); // never answers: the page is gone
+  await crashed;
+  open = open.filter((p) => p !== crashing);
+  await expectOneLeader(open);
+  const watched = await watchTabs(open, 2 * LIFETIME_MS);
+  await expectSharedToken(open);
+
+  const stats = await server.stats();
+  const elapsed = Date.now() - started;
+  note(
+    'rotation',
+    `${elapsed} ms, ${stats.requests} token requests (${JSON.stringify(stats.byKey)}), reuse detected ${stats.reuseDetected}, ` +
+      `protected calls ${stats.accepted} accepted / ${stats.rejected} refused; ${watched.emptyReads} empty reads at the end`,
+  );
+  expect(elapsed, 'at least five token lifetimes').toBeGreaterThanOrEqual(5 * LIFETIME_MS);
+  expect(stats.byKey.second ?? 0, 'the second key was refreshed too').toBeGreaterThanOrEqual(3);
+  expect(stats.reuseDetected, 'refresh tokens presented twice').toBe(0);
+  expect(stats.rejected, 'protected calls refused').toBe(0);
+});
+
+test('rotation: a leader that crashes with its refresh in flight signs the user out (the server rotated, the answer never arrived)', async ({
+  server,
+  tabs,
+  context,
+}) => {
+  test.setTimeout(90_000);
+  const latencyMs = 2_000;
+  await server.control({ ttlSeconds: SHORT_TTL_S, rotation: true, latencyMs });
+  await signIn(context);
+  const { pages, leader } = await tabs.openSettled(3);
+  const rest = pages.filter((p) => p !== leader);
+
+  // Wait for the leader's next refresh to reach the server (counted on arrival, rotated there),
+  // then crash the leader while the answer, with the new cookie, is still held back.
+  const before = await server.requests();
+  await expect
+    .poll(() => server.requests(), { timeout: 2 * LIFETIME_MS, intervals: [25] })
+    .toBeGreaterThan(before);
+  const cdp = await context.newCDPSession(leader);
+  const crashed = leader.waitForEvent('crash');
+  cdp.send('Page.crash').catch(() => {});
+  await crashed;
+  await expectOneLeader(rest);
+
+  // The new leader refreshes with the cookie it has: the one the crashed request used up.
+  await expect
+    .poll(async () => (await server.stats()).reuseDetected, { timeout: 3 * LIFETIME_MS })
+    .toBeGreaterThanOrEqual(1);
+  await elapse(LIFETIME_MS); // the tokens they hold run out
+  const codes = await Promise.all(
+    rest.map((page) =>
+      page.evaluate(() =>
+        (window as unknown as TestWindow).tokenCache.getToken('default').then(
+          () => 'ok',
+          (e: { code?: string }) => String(e.code),
+        ),
+      ),
+    ),
+  );
+  const stats = await server.stats();
+  note(
+    'crash in flight',
+    `reuse detected ${stats.reuseDetected}; the tabs' next getToken: ${codes.join(', ')}`,
+  );
+  expect(codes, 'signed out: every tab fails to get a token').toEqual(['fetch_failed', 'fetch_failed']);
+});
