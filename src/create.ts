@@ -107,10 +107,11 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
       const bad = checkKey(key);
       if (bad) return Promise.reject(bad);
       const c = started();
-      c.touch(key);
+      const now = clock.now();
+      c.touch(key, now);
       const force = opts.forceRefresh === true;
       if (!force) {
-        const r = store.read(key, clock.now());
+        const r = store.read(key, now);
         if (r?.freshness === 'fresh') {
           counters.hits++;
           return Promise.resolve(r.entry.token);
@@ -127,8 +128,9 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
     peekToken(key = DEFAULT_KEY) {
       if (closed || checkKey(key)) return null;
       const c = started();
-      c.touch(key);
-      const r = store.read(key, clock.now());
+      const now = clock.now();
+      c.touch(key, now);
+      const r = store.read(key, now);
       if (!r || r.freshness === 'unservable') return null;
       if (r.freshness === 'stale') c.onStale(key, r);
       return r.entry.token;

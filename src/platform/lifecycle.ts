@@ -3,15 +3,17 @@
  * SSR, workers).
  *
  * - R17: the tab becomes visible, or the browser comes back online → revalidate stale tokens.
- * - R22: the page enters the back/forward cache (`pagehide` with `persisted`) → leave the group;
- *   it comes back from it (`pageshow` with `persisted`) → rejoin. `pagehide`/`pageshow` never keep
- *   a page out of that cache; `unload` and `beforeunload` would, and are never used.
+ * - R22: the page is hidden for good or enters the back/forward cache (`pagehide`) → leave the
+ *   group at once (so a closing leader hands over without waiting for the browser to tear the
+ *   page down); it comes back from the cache (`pageshow` with `persisted`) → rejoin.
+ *   `pagehide`/`pageshow` never keep a page out of that cache; `unload` and `beforeunload` would,
+ *   and are never used.
  */
 export type Unsubscribe = () => void;
 
 export interface LifecycleHandlers {
   revalidate(): void;
-  /** Entering the back/forward cache. */
+  /** Leaving: the page closes, navigates away, or enters the back/forward cache. */
   hide(): void;
   /** Restored from the back/forward cache. */
   show(): void;
@@ -26,9 +28,7 @@ export const watchLifecycle: WatchLifecycle = (handlers) => {
     if (doc?.visibilityState === 'visible') handlers.revalidate();
   };
   const onOnline = () => handlers.revalidate();
-  const onHide = (event: PageTransitionEvent) => {
-    if (event.persisted) handlers.hide();
-  };
+  const onHide = () => handlers.hide();
   const onShow = (event: PageTransitionEvent) => {
     if (event.persisted) handlers.show();
   };

@@ -1,3 +1,4 @@
+import type { Instant } from '../core/clock.js';
 import type { Entry, Reading } from '../core/store.js';
 import { clearedError, closedError, type TokenCacheError } from '../errors.js';
 import type { WatchLifecycle } from '../platform/lifecycle.js';
@@ -104,9 +105,9 @@ export class Coordinator {
     return this.#leadership.isLeader;
   }
 
-  /** A read of `key` in this tab (getToken, peekToken): it keeps the key in use (R21). */
-  touch(key: string): void {
-    this.#usage.touch(key);
+  /** A read of `key` in this tab (getToken, peekToken) at `now`: it keeps the key in use (R21). */
+  touch(key: string, now: Instant): void {
+    this.#usage.touch(key, now);
   }
 
   /** A servable token for `key` (or a brand-new one with force), fetched once among all tabs. */
@@ -173,9 +174,11 @@ export class Coordinator {
   }
 
   /**
-   * Entering the back/forward cache (R22): leave the group, so that no lock or message keeps the
-   * page out of the cache or evicts it, and drop the tokens, so that a tab restored after a
-   * sign-out elsewhere serves none from before it. Back, it rejoins and gets them as a snapshot.
+   * The page goes (`pagehide`): it closes, navigates away, or enters the back/forward cache
+   * (R11, R22). Leave the group at once, so that the next leader takes over without waiting for
+   * the browser to tear the page down, and no lock or message keeps a cached page out of the
+   * cache or evicts it; drop the tokens, so that a tab restored after a sign-out elsewhere serves
+   * none from before it. Restored, it rejoins and gets them as a snapshot.
    */
   #hide(): void {
     this.#asks.giveUpAll();

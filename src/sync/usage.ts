@@ -25,10 +25,10 @@ export class Usage {
     return this.#ctx.timing.idleMs !== Infinity;
   }
 
-  /** A read of `key` in this tab. */
-  touch(key: string): void {
+  /** A read of `key` in this tab, at `now`. */
+  touch(key: string, now: Instant): void {
     if (!this.#keysIdle) return;
-    this.#lastRead.set(key, this.#ctx.clock.now());
+    this.#lastRead.set(key, now);
     if (!this.#locks.has(key)) {
       const held = acquire(this.#ctx.locks, this.#lockName(key), { mode: 'shared' }).catch(() => null);
       this.#locks.set(key, held);
