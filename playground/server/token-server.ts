@@ -306,7 +306,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   };
 
   /** Looks at the presented refresh token: rotates it, or counts a reuse. */
-  const useRefreshToken = (presented: string | undefined): RotationResult => {
+  const spendRefreshToken = (presented: string | undefined): RotationResult => {
     const result = refreshTokens.rotate(presented);
     if (!result.ok && result.error === 'refresh_token_reused') counters.reuseDetected++;
     return result;
@@ -344,7 +344,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     const rotating = control.rotation;
     const presented = rotating ? readCookie(req.headers.cookie, REFRESH_COOKIE) : undefined;
     let session: RotationResult | undefined =
-      rotating && control.mode !== 'fail' ? useRefreshToken(presented) : undefined;
+      rotating && control.mode !== 'fail' ? spendRefreshToken(presented) : undefined;
     const refuse = (error: RefreshError) => sendJson(res, 401, { error });
 
     const gone = new AbortController();
@@ -369,7 +369,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     }
     if (rotating && session === undefined) {
       // The server was failing on arrival and is not any more: the token is looked at now.
-      session = useRefreshToken(presented);
+      session = spendRefreshToken(presented);
       if (!session.ok) {
         refuse(session.error);
         return;
