@@ -5,14 +5,14 @@
 // BroadcastChannel alone is ~3.6 KB gzipped, because its method chooser imports every transport
 // (IndexedDB, localStorage, simulate) although a browser with a native BroadcastChannel uses none
 // of them, and our own code is ~9.8 KB. Until that is solved the budget guards against growth
-// from the measured size (13.9 KB, coordination v2) with a small margin.
+// from the measured size (14.2 KB with coordination v2 and tokens.fetch) with a small margin.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
 export const GOAL_BYTES = 10 * 1024;
-export const BUDGET_BYTES = 14 * 1024;
+export const BUDGET_BYTES = 14.5 * 1024;
 
 async function bundle(code) {
   // The entry lives inside the project, so its imports resolve against our node_modules.
