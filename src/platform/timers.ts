@@ -9,7 +9,7 @@
  *
  * Where timers can be unref'd (Node), the background ones are (intervals, and timeouts marked
  * `background`): a cache never keeps a server process alive (R19). A timeout that a caller
- * awaits (an answer, a fetch) keeps it alive until the call settles, as any pending fetch does.
+ * awaits (an answer, a fetch) keeps it alive until the call settles, as a pending fetch does.
  */
 export type Cancel = () => void;
 
