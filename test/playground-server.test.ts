@@ -14,6 +14,8 @@ import {
   SignJWT,
 } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerHistory } from '../playground/server/contract';
+import { createHistory } from '../playground/server/history';
 import { createRefreshTokenStore, readCookie } from '../playground/server/rotation';
 import {
   createTokenServer,
@@ -836,6 +838,103 @@ describe('stats', () => {
   });
 });
 
+describe('GET /api/history', () => {
+  const history = async (h: Harness) => {
+    const res = await h.get('/api/history');
+    expect(res.status).toBe(200);
+    expectJsonHeaders(res);
+    return (await res.json()) as ServerHistory;
+  };
+  const settings = { ttlSeconds: 60, latencyMs: 0, mode: 'ok', rotation: false } as const;
+
+  it('starts empty: the server clock, a five-minute window, the settings at its start', async () => {
+    const h = await start();
+    expect(await history(h)).toEqual({
+      now: T0,
+      windowMs: 300_000,
+      requests: [],
+      events: [],
+      controlAtStart: settings,
+    });
+  });
+
+  it('records the arrival time of every token request, whatever the answer, oldest first', async () => {
+    const h = await start();
+    await h.token('a');
+    h.clock.now += 1_000;
+    await h.token('b');
+    await h.post('/api/control', { mode: 'fail' });
+    h.clock.now += 1_000;
+    expect((await h.post('/api/token', { key: 'a' })).status).toBe(503);
+    // A refused body is not a request: it is not counted, nor remembered.
+    expect((await h.post('/api/token', { key: 7 })).status).toBe(400);
+    expect((await history(h)).requests).toEqual([T0, T0 + 1_000, T0 + 2_000]);
+    expect(h.tokens.history().requests).toHaveLength(3);
+  });
+
+  it('records settings that changed (the new settings), not a call that changed nothing', async () => {
+    const h = await start();
+    await h.post('/api/control', {});
+    await h.post('/api/control', { mode: 'ok', ttlSeconds: 60 });
+    h.clock.now += 500;
+    await h.post('/api/control', { mode: 'fail' });
+    h.clock.now += 500;
+    await h.post('/api/control', { mode: 'ok', ttlSeconds: 5 });
+    await h.post('/api/control', { mode: 'nope' }); // 400: nothing changed
+    expect((await history(h)).events).toEqual([
+      { at: T0 + 500, kind: 'control', control: { ...settings, mode: 'fail' } },
+      { at: T0 + 1_000, kind: 'control', control: { ...settings, ttlSeconds: 5 } },
+    ]);
+  });
+
+  it('records sign-ins and refresh-token reuse (a sign-out)', async () => {
+    const h = await start({ rotation: true });
+    const rt0 = await signIn(h);
+    h.clock.now += 100;
+    await refresh(h, rt0);
+    h.clock.now += 100;
+    expect(await refused(h, rt0)).toBe('refresh_token_reused');
+    const { events, requests } = await history(h);
+    expect(events).toEqual([
+      { at: T0, kind: 'sign-in' },
+      { at: T0 + 200, kind: 'reuse' },
+    ]);
+    expect(requests).toEqual([T0 + 100, T0 + 200]);
+  });
+
+  it('forgets what is older than five minutes, keeping the settings at the window start', async () => {
+    const h = await start();
+    await h.token();
+    await h.post('/api/control', { ttlSeconds: 5 });
+    h.clock.now += 200_000;
+    await h.token();
+    h.clock.now += 200_000; // the first request and the change are now 400 s old
+    const later = await history(h);
+    expect(later.requests).toEqual([T0 + 200_000]);
+    expect(later.events).toEqual([]);
+    expect(later.controlAtStart).toEqual({ ...settings, ttlSeconds: 5 });
+    expect(later.now).toBe(T0 + 400_000);
+  });
+
+  it('survives a counter reset: history is not a counter', async () => {
+    const h = await start();
+    await h.token();
+    await h.post('/api/stats/reset');
+    expect((await history(h)).requests).toEqual([T0]);
+  });
+
+  it('keeps at most maxRequests request times and maxEvents events, the newest', () => {
+    const memory = createHistory(settings, { maxRequests: 3, maxEvents: 2, windowMs: 10_000 });
+    for (let at = 1; at <= 5; at++) memory.request(at);
+    for (let at = 1; at <= 3; at++)
+      memory.event({ at, kind: 'control', control: { ...settings, ttlSeconds: at + 1 } });
+    const read = memory.read(6);
+    expect(read.requests).toEqual([3, 4, 5]);
+    expect(read.events.map((event) => event.at)).toEqual([2, 3]);
+    expect(read.controlAtStart.ttlSeconds).toBe(2); // the settings before the oldest event kept
+  });
+});
+
 describe('routing', () => {
   it.each([
     ['GET', '/api/token', 'POST'],
@@ -847,6 +946,7 @@ describe('routing', () => {
     ['DELETE', '/api/control', 'GET, POST'],
     ['PUT', '/api/control', 'GET, POST'],
     ['GET', '/api/session', 'POST'],
+    ['POST', '/api/history', 'GET'],
   ])('answers 405 to %s %s (allow: %s)', async (method, path, allow) => {
     const h = await start();
     const res = await fetch(h.base + path, { method });

@@ -16,7 +16,7 @@ export function tokenServerPlugin(options: TokenServerOptions = {}): Plugin {
         void tokens.handle(req, res, next);
       });
       server.httpServer?.once('listening', () => {
-        const paths = '/api/token, /api/protected, /api/stats, /api/control, /api/session';
+        const paths = '/api/token, /api/protected, /api/stats, /api/control, /api/session, /api/history';
         server.config.logger.info(`  token server: ${paths}`, { timestamp: true });
       });
     },

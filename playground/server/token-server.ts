@@ -9,6 +9,8 @@
 //   POST /api/control        { ttlSeconds?, latencyMs?, mode?, rotation? } -> the control state
 //   GET  /api/control                                        -> the control state
 //   POST /api/session        (no body, or {})                -> { ok: true } + cookie rt
+//   GET  /api/history        -> { now, windowMs, requests, events, controlAtStart } (history.ts):
+//                               request arrival times and events of the last five minutes
 //
 // Every other path falls through to `next()` (Vite serves the page).
 //
@@ -38,6 +40,25 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors, exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from 'jose';
 import {
+  type ControlState,
+  LIMITS,
+  type ServerHistory,
+  type ServerMode,
+  type ServerStats,
+} from './contract.js';
+import { createHistory, type HistoryOptions } from './history.js';
+import {
+  checkBoolean,
+  checkFields,
+  checkInteger,
+  checkMode,
+  defaultSleep,
+  HttpError,
+  readJsonObject,
+  sendJson,
+  showValue,
+} from './http.js';
+import {
   createRefreshTokenStore,
   REFRESH_COOKIE,
   type RefreshError,
@@ -46,35 +67,16 @@ import {
   refreshCookie,
 } from './rotation.js';
 
+export {
+  type ControlChange,
+  type ControlState,
+  type HistoryEvent,
+  SERVER_MODES,
+  type ServerHistory,
+  type ServerMode,
+  type ServerStats,
+} from './contract.js';
 export { REFRESH_COOKIE, type RefreshError } from './rotation.js';
-
-export type ServerMode = 'ok' | 'fail' | 'garbage';
-
-export const SERVER_MODES: readonly ServerMode[] = ['ok', 'fail', 'garbage'];
-
-export interface ControlState {
-  /** Lifetime of issued tokens: exp = iat + ttlSeconds. */
-  ttlSeconds: number;
-  /** Delay before /api/token answers (the request is counted, and a refresh token used up, before it). */
-  latencyMs: number;
-  /** 'ok': tokens; 'fail': 503; 'garbage': 200 with a token that is not a JWT. */
-  mode: ServerMode;
-  /** Refresh-token rotation: /api/token requires the `rt` cookie of a session and rotates it. */
-  rotation: boolean;
-}
-
-export interface ServerStats {
-  /** Token requests received, counted on arrival (before any latency), whatever the mode. */
-  requests: number;
-  /** The same, per key. */
-  byKey: Record<string, number>;
-  /** /api/protected calls that presented a valid token. */
-  accepted: number;
-  /** /api/protected calls refused with 401. */
-  rejected: number;
-  /** Token requests that presented an already used refresh token (each revoked its family). */
-  reuseDetected: number;
-}
 
 export interface TokenServerOptions {
   /** Initial control state; defaults: ttl 60 s, latency 0 ms, mode 'ok', rotation off. */
@@ -90,6 +92,8 @@ export interface TokenServerOptions {
   subject?: string;
   /** Largest accepted request body in bytes; larger ones get 413. Default 16 KiB. */
   maxBodyBytes?: number;
+  /** How much GET /api/history remembers (history.ts). Default: five minutes. */
+  history?: HistoryOptions;
 }
 
 export type NextFunction = (err?: unknown) => void;
@@ -108,25 +112,13 @@ export interface TokenServer {
   readonly control: Readonly<ControlState>;
   /** The public key as served by /.well-known/jwks.json. */
   publicJwk(): Promise<JWK>;
-  /** Zeroes the counters (what POST /api/stats/reset does); sessions are kept. */
+  /** Zeroes the counters (what POST /api/stats/reset does); sessions and history are kept. */
   resetStats(): void;
+  /** What GET /api/history answers now. */
+  history(): ServerHistory;
 }
 
-/** An error that becomes a JSON `{ error: message }` answer with the given status. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-const TTL_MIN = 2;
-const TTL_MAX = 3600;
-const LATENCY_MIN = 0;
-const LATENCY_MAX = 60_000;
+const { ttlSeconds: TTL, latencyMs: LATENCY } = LIMITS;
 const KEY_MAX_LENGTH = 256; // the library accepts keys of up to 256 characters
 const DEFAULT_KEY = 'default';
 
@@ -141,135 +133,8 @@ const ROUTES: Record<string, readonly Method[]> = {
   '/api/stats/reset': ['POST'],
   '/api/control': ['GET', 'POST'],
   '/api/session': ['POST'],
+  '/api/history': ['GET'],
 };
-
-function showValue(value: unknown): string {
-  if (typeof value === 'string') {
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  }
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : typeof value;
-}
-
-function checkInteger(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new HttpError(400, `${name} must be an integer between ${min} and ${max}, got ${showValue(value)}`);
-  }
-  return value;
-}
-
-function checkMode(value: unknown): ServerMode {
-  if (typeof value !== 'string' || !(SERVER_MODES as readonly string[]).includes(value)) {
-    throw new HttpError(400, `mode must be one of ${SERVER_MODES.join(', ')}, got ${showValue(value)}`);
-  }
-  return value as ServerMode;
-}
-
-function checkBoolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') {
-    throw new HttpError(400, `${name} must be true or false, got ${showValue(value)}`);
-  }
-  return value;
-}
-
-function checkFields(body: Record<string, unknown>, allowed: readonly string[]): void {
-  const unknown = Object.keys(body).filter((field) => !allowed.includes(field));
-  if (unknown.length > 0) {
-    const list = unknown.map((field) => JSON.stringify(field)).join(', ');
-    throw new HttpError(400, `unknown field(s) ${list}; allowed: ${allowed.join(', ')}`);
-  }
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (res.headersSent || res.writableEnded || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
-}
-
-/**
- * Reads the whole body, at most `limit` bytes (else 413), and parses it as a JSON object.
- * An empty body counts as `{}`.
- */
-function readJsonObject(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const tooLarge = () =>
-      new HttpError(413, `request body too large: at most ${limit} bytes`, { connection: 'close' });
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume(); // drain it; the answer closes the connection
-      reject(tooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > limit) {
-        failed = true;
-        chunks.length = 0;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', (err) => {
-      if (failed) return;
-      failed = true;
-      reject(new HttpError(400, `could not read the request body: ${err.message}`));
-    });
-    req.on('end', () => {
-      if (failed) return;
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') {
-        resolve({});
-        return;
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        reject(new HttpError(400, `request body is not valid JSON: ${reason}`));
-        return;
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        reject(new HttpError(400, `request body must be a JSON object, got ${showValue(parsed)}`));
-        return;
-      }
-      resolve(parsed as Record<string, unknown>);
-    });
-  });
-}
-
-function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 export function createTokenServer(options: TokenServerOptions = {}): TokenServer {
   const now = options.now ?? Date.now;
@@ -278,8 +143,8 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024;
 
   const control: ControlState = {
-    ttlSeconds: checkInteger('ttlSeconds', options.ttlSeconds ?? 60, TTL_MIN, TTL_MAX),
-    latencyMs: checkInteger('latencyMs', options.latencyMs ?? 0, LATENCY_MIN, LATENCY_MAX),
+    ttlSeconds: checkInteger('ttlSeconds', options.ttlSeconds ?? 60, TTL.min, TTL.max),
+    latencyMs: checkInteger('latencyMs', options.latencyMs ?? 0, LATENCY.min, LATENCY.max),
     mode: checkMode(options.mode ?? 'ok'),
     rotation: checkBoolean('rotation', options.rotation ?? false),
   };
@@ -287,6 +152,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   const byKey = new Map<string, number>();
   const counters = { requests: 0, accepted: 0, rejected: 0, reuseDetected: 0 };
   const refreshTokens = createRefreshTokenStore();
+  const history = createHistory(control, options.history);
 
   const snapshot = (): ServerStats => ({
     requests: counters.requests,
@@ -308,7 +174,10 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   /** Looks at the presented refresh token: rotates it, or counts a reuse. */
   const spendRefreshToken = (presented: string | undefined): RotationResult => {
     const result = refreshTokens.rotate(presented);
-    if (!result.ok && result.error === 'refresh_token_reused') counters.reuseDetected++;
+    if (!result.ok && result.error === 'refresh_token_reused') {
+      counters.reuseDetected++;
+      history.event({ at: now(), kind: 'reuse' });
+    }
     return result;
   };
 
@@ -339,6 +208,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     // Counted on arrival, before the latency, whatever the mode answers.
     counters.requests++;
     byKey.set(key, (byKey.get(key) ?? 0) + 1);
+    history.request(now());
 
     // Rotation happens on arrival too, unless the server is failing (then it consumes nothing).
     const rotating = control.rotation;
@@ -396,6 +266,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   async function signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJsonObject(req, maxBodyBytes);
     checkFields(body, []);
+    history.event({ at: now(), kind: 'sign-in' });
     sendJson(res, 200, { ok: true }, { 'set-cookie': refreshCookie(refreshTokens.signIn()) });
   }
 
@@ -430,13 +301,17 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     checkFields(body, ['ttlSeconds', 'latencyMs', 'mode', 'rotation']);
     // Validate everything before changing anything.
     const next: ControlState = { ...control };
-    if ('ttlSeconds' in body) next.ttlSeconds = checkInteger('ttlSeconds', body.ttlSeconds, TTL_MIN, TTL_MAX);
+    if ('ttlSeconds' in body) next.ttlSeconds = checkInteger('ttlSeconds', body.ttlSeconds, TTL.min, TTL.max);
     if ('latencyMs' in body) {
-      next.latencyMs = checkInteger('latencyMs', body.latencyMs, LATENCY_MIN, LATENCY_MAX);
+      next.latencyMs = checkInteger('latencyMs', body.latencyMs, LATENCY.min, LATENCY.max);
     }
     if ('mode' in body) next.mode = checkMode(body.mode);
     if ('rotation' in body) next.rotation = checkBoolean('rotation', body.rotation);
+    const changed = (Object.keys(next) as (keyof ControlState)[]).some(
+      (field) => next[field] !== control[field],
+    );
     Object.assign(control, next);
+    if (changed) history.event({ at: now(), kind: 'control', control: { ...control } });
     sendJson(res, 200, { ...control });
   }
 
@@ -465,6 +340,9 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
         return setControl(req, res);
       case '/api/session':
         return signIn(req, res);
+      case '/api/history':
+        sendJson(res, 200, history.read(now()));
+        return;
     }
   }
 
@@ -527,5 +405,6 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     control,
     publicJwk: async () => ({ ...(await keys).jwk }),
     resetStats,
+    history: () => history.read(now()),
   };
 }
