@@ -23,20 +23,13 @@ import {
   type Page,
 } from '@playwright/test';
 import type { TokenCache } from '../src/index';
+import { CUTOFF_S, LEEWAY_S, LONG_TTL_S, POLL_MS } from './timing.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Timing of the scenarios
 
-/** The leader's poll period the pages run with (ms). */
-export const POLL_MS = 500;
-/** Refresh once remaining life <= this (s). The library requires >= CUTOFF_S + 2 * POLL_MS / 1000. */
-export const LEEWAY_S = 1.5;
-/** Never serve a token with <= this remaining (s). */
-export const CUTOFF_S = 0.5;
-/** Short-lived tokens, so that several lifetimes pass in seconds. */
-export const SHORT_TTL_S = 5;
-/** Long-lived tokens, for scenarios where a refresh in the middle would blur a count. */
-export const LONG_TTL_S = 60;
+// The pages' timing, shared with the benchmark (bench/run.mjs).
+export { CUTOFF_S, LEEWAY_S, LONG_TTL_S, POLL_MS, SHORT_TTL_S } from './timing.mjs';
 
 /** The library's usable life of a token: exp - iat - 1 s, counted from when its fetch started. */
 export function usableLifeMs(ttlSeconds: number): number {
