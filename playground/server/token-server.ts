@@ -46,6 +46,7 @@ import {
   type ServerMode,
   type ServerStats,
 } from './contract.js';
+import { createCounters } from './counters.js';
 import { createHistory, type HistoryOptions } from './history.js';
 import {
   checkBoolean,
@@ -149,33 +150,18 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     rotation: checkBoolean('rotation', options.rotation ?? false),
   };
 
-  const byKey = new Map<string, number>();
-  const counters = { requests: 0, accepted: 0, rejected: 0, reuseDetected: 0 };
+  const counters = createCounters();
   const refreshTokens = createRefreshTokenStore();
   const history = createHistory(control, options.history);
-
-  const snapshot = (): ServerStats => ({
-    requests: counters.requests,
-    byKey: Object.fromEntries(byKey),
-    accepted: counters.accepted,
-    rejected: counters.rejected,
-    reuseDetected: counters.reuseDetected,
-  });
-
-  /** Zeroes the counters only: sessions (refresh-token families) are kept. */
-  const resetStats = () => {
-    counters.requests = 0;
-    counters.accepted = 0;
-    counters.rejected = 0;
-    counters.reuseDetected = 0;
-    byKey.clear();
-  };
+  const snapshot = counters.snapshot;
+  /** Zeroes the counters only: sessions (refresh-token families) and history are kept. */
+  const resetStats = counters.reset;
 
   /** Looks at the presented refresh token: rotates it, or counts a reuse. */
   const spendRefreshToken = (presented: string | undefined): RotationResult => {
     const result = refreshTokens.rotate(presented);
     if (!result.ok && result.error === 'refresh_token_reused') {
-      counters.reuseDetected++;
+      counters.reuse();
       history.event({ at: now(), kind: 'reuse' });
     }
     return result;
@@ -206,8 +192,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     }
 
     // Counted on arrival, before the latency, whatever the mode answers.
-    counters.requests++;
-    byKey.set(key, (byKey.get(key) ?? 0) + 1);
+    counters.request(key);
     history.request(now());
 
     // Rotation happens on arrival too, unless the server is failing (then it consumes nothing).
@@ -272,7 +257,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
 
   async function protectedResource(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refuse = (error: 'expired' | 'invalid' | 'missing') => {
-      counters.rejected++;
+      counters.rejected();
       sendJson(res, 401, { error }, { 'www-authenticate': 'Bearer' });
     };
     const header = req.headers.authorization;
@@ -289,7 +274,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
         algorithms: ['ES256'],
         currentDate: new Date(now()),
       });
-      counters.accepted++;
+      counters.accepted();
       sendJson(res, 200, { sub: payload.sub, key: payload.key });
     } catch (err) {
       refuse(err instanceof errors.JWTExpired ? 'expired' : 'invalid');
@@ -385,23 +370,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   return {
     handle,
     ready,
-    stats: {
-      get requests() {
-        return counters.requests;
-      },
-      get byKey() {
-        return Object.fromEntries(byKey);
-      },
-      get accepted() {
-        return counters.accepted;
-      },
-      get rejected() {
-        return counters.rejected;
-      },
-      get reuseDetected() {
-        return counters.reuseDetected;
-      },
-    },
+    stats: counters.live,
     control,
     publicJwk: async () => ({ ...(await keys).jwk }),
     resetStats,

@@ -1,0 +1,56 @@
+// The token server's counters (GET /api/stats): token requests in all and per key, protected
+// calls accepted and refused, refresh-token reuse detected. POST /api/stats/reset zeroes them.
+
+import type { ServerStats } from './contract.js';
+
+export interface Counters {
+  /** A live read-only view of the counters. */
+  readonly live: ServerStats;
+  /** A copy of the counters now. */
+  snapshot(): ServerStats;
+  request(key: string): void;
+  accepted(): void;
+  rejected(): void;
+  reuse(): void;
+  reset(): void;
+}
+
+export function createCounters(): Counters {
+  const byKey = new Map<string, number>();
+  const counts = { requests: 0, accepted: 0, rejected: 0, reuseDetected: 0 };
+  const snapshot = (): ServerStats => ({ ...counts, byKey: Object.fromEntries(byKey) });
+  return {
+    live: {
+      get requests() {
+        return counts.requests;
+      },
+      get byKey() {
+        return Object.fromEntries(byKey);
+      },
+      get accepted() {
+        return counts.accepted;
+      },
+      get rejected() {
+        return counts.rejected;
+      },
+      get reuseDetected() {
+        return counts.reuseDetected;
+      },
+    },
+    snapshot,
+    request(key) {
+      counts.requests++;
+      byKey.set(key, (byKey.get(key) ?? 0) + 1);
+    },
+    accepted: () => void counts.accepted++,
+    rejected: () => void counts.rejected++,
+    reuse: () => void counts.reuseDetected++,
+    reset() {
+      counts.requests = 0;
+      counts.accepted = 0;
+      counts.rejected = 0;
+      counts.reuseDetected = 0;
+      byKey.clear();
+    },
+  };
+}
