@@ -301,14 +301,29 @@ export async function expectOneLeaderByApi(pages: readonly Page[], timeout = 10_
   return index as number;
 }
 
-/** Waits until exactly one of `pages` leads, by the API and by its role testid; returns its index. */
+/**
+ * Waits until exactly one of `pages` leads by the API and every page's role testid says the same;
+ * returns its index. Both are read together at each try, so a leader that changes meanwhile (a
+ * steal from a leader too slow to answer, R12) is waited out rather than half-read.
+ */
 export async function expectOneLeader(pages: readonly Page[], timeout = 10_000): Promise<number> {
-  const leader = await expectOneLeaderByApi(pages, timeout);
-  for (const [i, page] of pages.entries()) {
-    await expect(page.getByTestId('role'), `role of tab ${i}`).toHaveText(
-      i === leader ? 'leader' : 'follower',
-    );
-  }
+  let leader = -1;
+  await expect
+    .poll(
+      async () => {
+        const indexes = await leaderIndexes(pages);
+        if (indexes.length !== 1) return `leaders by the API: ${JSON.stringify(indexes)}`;
+        const roles = await Promise.all(pages.map((page) => page.getByTestId('role').textContent()));
+        const expected = pages.map((_, i) => (i === indexes[0] ? 'leader' : 'follower'));
+        if (JSON.stringify(roles) !== JSON.stringify(expected)) {
+          return `role labels ${JSON.stringify(roles)} with tab ${indexes[0]} leading`;
+        }
+        leader = indexes[0] as number;
+        return 'one leader, and every role label says so';
+      },
+      { timeout, message: 'exactly one tab leads, by the API and by every role label' },
+    )
+    .toBe('one leader, and every role label says so');
   return leader;
 }
 
