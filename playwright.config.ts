@@ -13,6 +13,7 @@
 
 import { chromium, defineConfig, type LaunchOptions } from '@playwright/test';
 import { findChromium, systemSearch } from './e2e/browser';
+import { CHROMIUM_ARGS } from './e2e/chromium.mjs';
 
 const port = Number(process.env.E2E_PORT) || 5273;
 const baseURL = `http://localhost:${port}`;
@@ -26,13 +27,7 @@ const launchOptions: LaunchOptions = {
   // $CHROMIUM_PATH, else Debian's Chromium, else Playwright's own; installed when none is there
   // (e2e/browser.ts), so that `npm ci && npm test` needs nothing else.
   executablePath: findChromium(systemSearch(() => chromium.executablePath())),
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
+  args: [...CHROMIUM_ARGS],
 };
 
 export default defineConfig({

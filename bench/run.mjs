@@ -18,6 +18,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { build, createServer, preview } from 'vite';
+import { CHROMIUM_ARGS } from '../e2e/chromium.mjs';
 import * as timing from '../e2e/timing.mjs';
 import { BUDGET_BYTES, GOAL_BYTES, measureSizes } from './size.mjs';
 
@@ -60,13 +61,7 @@ const DEV_SERVER_ROWS = ['requests', 'hits', 'broadcast', 'takeover', 'wakeups',
 const only = onlyRows(process.argv.slice(2));
 const executablePath =
   process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const ARGS = CHROMIUM_ARGS;
 
 /** The library measured: the commit, and whether src/ has uncommitted changes (BENCH_LIBRARY overrides). */
 function libraryRevision() {
