@@ -9,7 +9,7 @@ import { pass, useSimulatedTabs } from './helpers.js';
 
 const tabs = useSimulatedTabs();
 
-const { open, group } = groupOf(tabs);
+const { open, group, silenceableLeaderWith } = groupOf(tabs);
 
 describe('R8, R9: one leader, one poller, every token broadcast', () => {
   it('three tabs: one leader; over five lifetimes one fetch per lifetime, followers never fetch', async () => {
@@ -68,11 +68,7 @@ describe('R4: one fetch across tabs', () => {
   });
 
   it('with the leader silenced, the followers fall back and fetch once', async () => {
-    const control = silenceable();
-    const leader = open({}, control);
-    await pass(200);
-    const followers = [open(), open()];
-    await pass(200);
+    const { control, leader, followers } = await silenceableLeaderWith(2);
     expect(leader.isLeader).toBe(true);
     control.silence(true);
     const all = Promise.all(followers.map((c) => c.getToken('k')));
@@ -86,11 +82,7 @@ describe('R4: one fetch across tabs', () => {
 
 describe('R4 fallback when the endpoint fails', () => {
   it('followers falling back together: one fetches, and its failure reaches the other at once', async () => {
-    const control = silenceable();
-    open({}, control);
-    await pass(200);
-    const followers = [open(), open()];
-    await pass(200);
+    const { control, followers } = await silenceableLeaderWith(2);
     control.silence(true);
     tabs.server.mode = 'fail';
     const codes: string[] = [];
@@ -130,11 +122,7 @@ describe('R11: the leader goes away', () => {
 
 describe('R12: a leader alive but not working', () => {
   it('a follower steals leadership and keeps tokens fresh, one fetch per lifetime; the old leader steps down without fetching', async () => {
-    const control = silenceable();
-    const leader = open({}, control);
-    await pass(200);
-    const followers = [open(), open(), open()];
-    await pass(200);
+    const { control, leader, followers } = await silenceableLeaderWith(3);
     const first = await leader.getToken();
     await pass(50);
     const leaderEvents: boolean[] = [];

@@ -75,7 +75,16 @@ export function groupOf(tabs: Tabs) {
     await pass(200);
     return caches;
   };
-  return { open, group };
+  /** A leader that can be silenced (frozen), opened first, and `n` followers after it, settled. */
+  const silenceableLeaderWith = async (n: number) => {
+    const control = silenceable();
+    const leader = open({}, control);
+    await pass(200);
+    const followers = Array.from({ length: n }, () => open());
+    await pass(200);
+    return { control, leader, followers };
+  };
+  return { open, group, silenceableLeaderWith };
 }
 
 /** A tab's page lifecycle, driven by the test (R17, R22). */

@@ -1,18 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenCache } from '../src/create.js';
-import { across, countingTimers, groupOf, leaders, recordingTransport, silenceable } from './group.js';
+import { across, countingTimers, groupOf, leaders, recordingTransport } from './group.js';
 import { pass, settledNow, useSimulatedTabs } from './helpers.js';
 
 const tabs = useSimulatedTabs();
-const { open, group } = groupOf(tabs);
+const { open, group, silenceableLeaderWith } = groupOf(tabs);
 
 describe('R12: liveness on demand, steal from a leader that does not answer', () => {
   it('followers holding a stale token are served at once; one of them steals and fetches once for all', async () => {
-    const control = silenceable();
-    const leader = open({}, control);
-    await pass(200);
-    const followers = [open(), open(), open()];
-    await pass(200);
+    const { control, leader, followers } = await silenceableLeaderWith(3);
     const first = await leader.getToken();
     await pass(50);
     control.silence(true);
