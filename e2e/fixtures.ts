@@ -22,6 +22,7 @@ import {
   expect,
   type Page,
 } from '@playwright/test';
+import type { ControlChange, ServerStats } from '../playground/server/contract';
 import type { TokenCache } from '../src/index';
 import { CUTOFF_S, LEEWAY_S, LONG_TTL_S, POLL_MS } from './timing.mjs';
 
@@ -60,21 +61,10 @@ export function maxRequests(elapsedMs: number, ttlSeconds: number): number {
 // ---------------------------------------------------------------------------------------------
 // Types of what the pages expose
 
-export interface ServerStats {
-  requests: number;
-  byKey: Record<string, number>;
-  accepted: number;
-  rejected: number;
-  /** Refresh tokens presented again (rotation on): each revoked a family, a forced sign-out. */
-  reuseDetected: number;
-}
-
-export interface ServerControl {
-  ttlSeconds?: number;
-  latencyMs?: number;
-  mode?: 'ok' | 'fail' | 'garbage';
-  rotation?: boolean;
-}
+/** The token server's shapes, as the server defines them. */
+export type { ServerStats } from '../playground/server/contract';
+/** The body of POST /api/control: any subset of the server's settings. */
+export type ServerControl = ControlChange;
 
 export type CacheStats = ReturnType<TokenCache['stats']>;
 
