@@ -1,13 +1,11 @@
-// The app's side of the playground, shared by the dashboard (main.ts) and the benchmark page
-// (bench.ts): the cache's options from the URL, and how the app fetches and verifies tokens.
+// The app's side of the playground, shared by every page (the dashboard, bench, idle, react):
+// the cache's options from the URL, and how the app fetches and verifies tokens. What the cache
+// then runs with, defaults included, is the library's to say: tokens.options.
 
 import { compactVerify, createRemoteJWKSet } from 'jose';
 
 // ---------------------------------------------------------------------------------------------
 // Options from the URL
-
-/** The library's defaults (SPEC section 1), used only to draw the countdown's thresholds. */
-export const LIBRARY_DEFAULTS = { pollIntervalMs: 5_000, refreshLeewaySeconds: 15, hardCutoffSeconds: 5 };
 
 const params = new URLSearchParams(location.search);
 
@@ -40,9 +38,6 @@ export const fetchTimeoutMs = numberParam('timeout');
 export const idleTimeoutSeconds = numberParam('idle');
 const exclusiveParam = booleanParam('exclusive');
 export const exclusiveFetch = exclusiveParam instanceof Error ? undefined : exclusiveParam;
-
-export const leewaySeconds = refreshLeewaySeconds ?? LIBRARY_DEFAULTS.refreshLeewaySeconds;
-export const cutoffSeconds = hardCutoffSeconds ?? LIBRARY_DEFAULTS.hardCutoffSeconds;
 
 // ---------------------------------------------------------------------------------------------
 // What the cache needs from the app: fetching and verifying tokens

@@ -1,0 +1,126 @@
+// The dashboard's group panel and timeline (SPEC 3): every tab lists every tab of its group,
+// live, from a channel and locks of the page's own; the timeline draws the server's requests.
+
+import type { Page } from '@playwright/test';
+import { expect, SHORT_TTL_S, test } from './fixtures';
+
+/** What a tab's group panel lists: each row's tab id, role and jti. */
+function groupRows(page: Page): Promise<{ id: string; role: string; jti: string }[]> {
+  return page.getByTestId('group-tab').evaluateAll((rows) =>
+    rows.map((row) => ({
+      id: (row as HTMLElement).dataset.tabId ?? '',
+      role: (row as HTMLElement).dataset.role ?? '',
+      jti: (row as HTMLElement).dataset.jti ?? '',
+    })),
+  );
+}
+
+/** A summary of the panel that a poll can compare: rows, leaders, distinct jtis. */
+async function panel(page: Page): Promise<string> {
+  const rows = await groupRows(page);
+  const leaders = rows.filter((row) => row.role === 'leader').length;
+  const jtis = new Set(rows.map((row) => row.jti)).size;
+  return `${rows.length} rows, ${leaders} leader, ${jtis} jti`;
+}
+
+test('group panel: 5 tabs list 5 rows, one leader, one jti; the leader closed or crashed leaves within 2 s', async ({
+  tabs,
+  context,
+}) => {
+  const { pages, leader, jti } = await tabs.openSettled(5);
+  for (const page of pages) {
+    await expect
+      .poll(() => panel(page), { message: 'every tab lists the group' })
+      .toBe('5 rows, 1 leader, 1 jti');
+    expect((await groupRows(page))[0]?.jti ?? '', 'the jti every tab holds').toBe(jti);
+    expect(new Set((await groupRows(page)).map((row) => row.id)).size).toBe(5);
+  }
+  const leaderId = (await groupRows(leader)).find((row) => row.role === 'leader')?.id;
+
+  // The leader closes: within two seconds every other tab lists 4 rows, and a new leader.
+  const rest = pages.filter((page) => page !== leader);
+  await leader.close();
+  for (const page of rest) {
+    await expect
+      .poll(() => panel(page), { timeout: 2_000, intervals: [100] })
+      .toBe('4 rows, 1 leader, 1 jti');
+    const ids = (await groupRows(page)).map((row) => row.id);
+    expect(ids, 'the closed tab left the list').not.toContain(leaderId);
+  }
+
+  // A tab that crashes (no goodbye, only its lock released by the browser) leaves within 2 s too.
+  const [crashing, ...alive] = rest as [Page, ...Page[]];
+  const cdp = await context.newCDPSession(crashing);
+  const crashed = crashing.waitForEvent('crash');
+  cdp.send('Page.crash').catch(() => {}); // never answers: the page is gone
+  await crashed;
+  for (const page of alive) {
+    await expect
+      .poll(() => panel(page), { timeout: 2_000, intervals: [100] })
+      .toBe('3 rows, 1 leader, 1 jti');
+  }
+});
+
+test('"close the leader’s tab" closes a leader that a tab opened; a leader the user opened stays, and the page says so', async ({
+  tabs,
+  context,
+}) => {
+  // The first tab is opened as a user would (Playwright's own tab, with a history): it leads.
+  const first = await tabs.open();
+  await expect(first.getByTestId('role')).toHaveText('leader');
+  // Two more through its "Open another tab" button (window.open): tabs a script opened.
+  const opened: Page[] = [];
+  for (let i = 0; i < 2; i++) {
+    const popup = context.waitForEvent('page');
+    await first.getByTestId('open-tab').click();
+    opened.push(await popup);
+  }
+  const [second, third] = opened as [Page, Page];
+  for (const page of [first, second, third]) {
+    await expect.poll(() => panel(page), { timeout: 10_000 }).toBe('3 rows, 1 leader, 1 jti');
+  }
+
+  // A leader the user opened cannot be closed by a script: it stays, and the asking tab says so.
+  await second.getByTestId('close-leader').click();
+  await expect(second.getByTestId('actions-note')).toContainText('did not close');
+  expect(first.isClosed()).toBe(false);
+
+  // Closed by hand, a tab that a script opened takes the lead; the button closes that one.
+  await first.close();
+  await expect
+    .poll(() => panel(second), { timeout: 2_000, intervals: [100] })
+    .toBe('2 rows, 1 leader, 1 jti');
+  const leader = (await second.getByTestId('role').textContent()) === 'leader' ? second : third;
+  const other = leader === second ? third : second;
+  const closed = leader.waitForEvent('close');
+  await other.getByTestId('close-leader').click();
+  await closed;
+  await expect.poll(() => panel(other), { timeout: 2_000, intervals: [100] }).toBe('1 rows, 1 leader, 1 jti');
+});
+
+test('the timeline is drawn and gains a point per token the server issues', async ({ server, tabs }) => {
+  await server.control({ ttlSeconds: SHORT_TTL_S });
+  const { pages } = await tabs.openSettled(2);
+  const timeline = (pages[0] as Page).getByTestId('timeline');
+  await expect(timeline).toBeVisible();
+  // A dot per request (`M x,y h0` segments of one path), data-requests of them, the newest at
+  // data-newest. The window slides (old requests leave it on the left), so what shows that
+  // points are added is the newest one moving on, twice.
+  const points = async () =>
+    ((await timeline.locator('path.tl-request-dots').getAttribute('d')) ?? '').split('M').length - 1;
+  const newest = async () => Number(await timeline.getAttribute('data-newest'));
+  await expect.poll(points, { message: 'the first token is drawn' }).toBeGreaterThan(0);
+  expect(Number(await timeline.getAttribute('data-requests'))).toBe(await points());
+  // 5 s tokens are refreshed about every 2.5 s; the timeline reads the server every 5 s.
+  for (let i = 0; i < 2; i++) {
+    const before = await newest();
+    await expect
+      .poll(newest, { timeout: 15_000, message: 'a point is added as a token is issued' })
+      .toBeGreaterThan(before);
+  }
+  // The uncoordinated cost is drawn beside it, and is higher: 2 tabs × 1 per 5 s.
+  await expect
+    .poll(async () => Number(await timeline.getAttribute('data-uncoordinated')), { timeout: 10_000 })
+    .toBeGreaterThan(0);
+  await expect(timeline.locator('polyline.tl-uncoordinated')).toHaveCount(1);
+});
