@@ -132,17 +132,25 @@ export function joinGroup(name: string, self: Omit<TabState, 'id' | 'openedAt'>)
     changed();
   };
 
-  // The tab's lock, held until it leaves (or the browser lets go of it for a dead tab).
+  // The tab's lock, held until it leaves (or the browser lets go of it for a dead tab). Chromium
+  // sometimes rejects the request of a tab that a script has just opened ("The provided callback
+  // is no longer runnable", seen in 1 of 6 popups): the next listing asks again.
   let release: (() => void) | null = null;
+  let holding = false;
   const hold = () => {
-    if (release || !navigator.locks) return;
+    if (holding || !navigator.locks) return;
+    holding = true;
     navigator.locks
       .request(`${prefix}${me.id}`, () => new Promise<void>((resolve) => (release = resolve)))
-      .catch(() => {});
+      .catch(() => {
+        holding = false;
+      });
   };
+  let away = false;
   let lastAsked = 0;
   const list = async () => {
     if (!navigator.locks) return; // no Web Locks: tabs leave the list only by saying bye
+    if (!away) hold();
     const asked = Date.now();
     const { held = [] } = await navigator.locks.query();
     const ids = new Set(
@@ -174,12 +182,15 @@ export function joinGroup(name: string, self: Omit<TabState, 'id' | 'openedAt'>)
   window.addEventListener('pagehide', (event) => {
     post({ type: 'bye', id: me.id });
     if (event.persisted) {
+      away = true;
       release?.();
       release = null;
+      holding = false;
     }
   });
   window.addEventListener('pageshow', (event) => {
     if (!event.persisted) return;
+    away = false;
     hold();
     post({ type: 'hello', tab: me });
   });
