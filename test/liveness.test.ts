@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenCache } from '../src/create.js';
-import { across, countingTimers, groupOf, leaders, recordingTransport } from './group.js';
+import type { Locks } from '../src/platform/locks.js';
+import { across, closeNow, countingTimers, groupOf, leaders, recordingTransport } from './group.js';
 import { pass, settledNow, useSimulatedTabs } from './helpers.js';
 
 const tabs = useSimulatedTabs();
@@ -44,6 +45,33 @@ describe('R12: liveness on demand, steal from a leader that does not answer', ()
     const token = await settledNow(cache.getToken());
     expect(token.done).toBe(true);
     expect(tabs.server.requests).toBe(1);
+  });
+});
+
+describe('R11: a place in the queue the browser refused', () => {
+  it('a follower whose lock request was rejected queues again when it next needs the leader, and takes over later', async () => {
+    const refusing: Locks = {
+      request: (name, options, callback) =>
+        name.endsWith(':leader') && !options.steal && refusals-- > 0
+          ? Promise.reject(
+              new DOMException('The provided callback is no longer runnable.', 'InvalidStateError'),
+            )
+          : tabs.locks.request(name, options, callback),
+      query: () => tabs.locks.query(),
+    };
+    let refusals = 0;
+    const [leader] = await group(1);
+    await leader?.getToken();
+    refusals = 1;
+    const follower = open({}, { locks: refusing });
+    await pass(200);
+    expect(refusals).toBe(0); // its first request was refused: it is in no queue
+    expect((await tabs.locks.query()).pending).toHaveLength(0);
+    await across(follower.getToken('other')); // it needs the leader: it queues again
+    expect((await tabs.locks.query()).pending).toHaveLength(1);
+    await closeNow(leader as TokenCache);
+    await pass(100);
+    expect(follower.isLeader).toBe(true);
   });
 });
 

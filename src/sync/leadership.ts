@@ -73,9 +73,14 @@ export class Leadership {
     if (held) this.#take(held);
   }
 
-  /** True when another tab holds leadership. */
+  /**
+   * True when another tab holds leadership. A follower asks this when it needs the leader, and
+   * queues again then if its place was refused: Chromium rejects a lock request of a tab a script
+   * has just opened now and then ("The provided callback is no longer runnable").
+   */
   async leaderElsewhere(): Promise<boolean> {
     if (this.#held) return false;
+    this.#queue();
     const { held } = await this.#locks.query();
     return !this.#held && held.some((lock) => lock.name === this.#name);
   }
@@ -115,7 +120,8 @@ export class Leadership {
         if (held) this.#take(held);
       },
       () => {
-        if (this.#queued === queued) this.#queued = undefined; // aborted by leave() or steal()
+        // Aborted by leave() or steal(), or refused by the browser (see leaderElsewhere()).
+        if (this.#queued === queued) this.#queued = undefined;
       },
     );
   }
