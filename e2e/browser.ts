@@ -1,12 +1,14 @@
-// Finds (or gets) the Chromium the end-to-end suite runs in, so that `npm ci && npm test` is the
-// whole set-up on a fresh machine. In order:
+// Finds (or gets) the browsers the end-to-end suite runs in, so that `npm ci && npm test` is the
+// whole set-up on a fresh machine. Chromium, in order:
 //   1. $CHROMIUM_PATH, when that file exists;
 //   2. /usr/bin/chromium (Debian's package `chromium`);
 //   3. Playwright's own Chromium, when it is installed;
 //   4. `npx playwright install chromium` (fails where its download host is unreachable);
 //   5. as root, Debian's `chromium` with apt-get;
-// else it stops with one message that says what to run. E2E_BROWSER_INSTALL=0 forbids steps 4
-// and 5 (a machine that must not install anything).
+// else it stops with one message that says what to run. Firefox (the second lane, a stock Firefox
+// over WebDriver BiDi: Playwright's own Firefox is a patched build that speaks another protocol):
+// $FIREFOX_PATH, /usr/bin/firefox-esr, /usr/bin/firefox, then as root Debian's `firefox-esr` with
+// apt-get, else one message. E2E_BROWSER_INSTALL=0 forbids installing anything.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -56,6 +58,39 @@ export function findChromium(search: BrowserSearch): string | undefined {
     `No Chromium for the end-to-end tests. Tried: ${tried.join('; ')}. ` +
       'Install one (Debian/Ubuntu: `sudo apt-get install chromium`; elsewhere `npx playwright install chromium`), ' +
       'or set CHROMIUM_PATH to a Chromium or Chrome executable, then run `npm test` again.',
+  );
+}
+
+export const DEBIAN_FIREFOX = '/usr/bin/firefox-esr';
+const OTHER_FIREFOX = '/usr/bin/firefox';
+
+/** The Firefox executable to launch over WebDriver BiDi. */
+export function findFirefox(search: BrowserSearch): string {
+  const tried: string[] = [];
+  const wanted = search.env.FIREFOX_PATH;
+  if (wanted) {
+    if (search.exists(wanted)) return wanted;
+    tried.push(`$FIREFOX_PATH=${wanted} (no such file)`);
+  }
+  for (const path of [DEBIAN_FIREFOX, OTHER_FIREFOX]) {
+    if (search.exists(path)) return path;
+    tried.push(`${path} (not installed)`);
+  }
+  if (search.env.E2E_BROWSER_INSTALL === '0') tried.push('installing (E2E_BROWSER_INSTALL=0)');
+  else if (!search.isRoot) tried.push('apt-get (needs root)');
+  else {
+    search.log("No Firefox found: trying Debian's firefox-esr package with apt-get");
+    const installed =
+      search.run('apt-get', ['update', '-qq']) &&
+      search.run('apt-get', ['install', '-y', '-qq', 'firefox-esr']) &&
+      search.exists(DEBIAN_FIREFOX);
+    if (installed) return DEBIAN_FIREFOX;
+    tried.push('apt-get install firefox-esr (failed)');
+  }
+  throw new Error(
+    `No Firefox for the end-to-end tests' Firefox lane. Tried: ${tried.join('; ')}. ` +
+      'Install one (Debian/Ubuntu: `sudo apt-get install firefox-esr`), or set FIREFOX_PATH to a Firefox ' +
+      '(128 or later, it speaks WebDriver BiDi), then run `npm test` again; E2E_FIREFOX=0 leaves the lane out.',
   );
 }
 

@@ -1,5 +1,6 @@
 // Scenarios 1, 2 and 9: one leader and one token per browser, whatever the number of tabs.
 
+import { manyTabsPath } from './engine';
 import {
   cacheStats,
   elapse,
@@ -17,14 +18,19 @@ import {
   watchTabs,
 } from './fixtures';
 
-test('ten tabs elect one leader, share one token, and cost what one tab costs', async ({ server, tabs }) => {
+test('ten tabs elect one leader, share one token, and cost what one tab costs', async ({
+  server,
+  tabs,
+  browserName,
+}) => {
   test.setTimeout(150_000);
   await server.control({ ttlSeconds: SHORT_TTL_S });
   const lifetimeMs = SHORT_TTL_S * 1000;
 
   // The first token request can come no earlier than the first tab: count from here.
   const started = Date.now();
-  const { pages, jti: firstJti } = await tabs.openSettled(10);
+  const path = manyTabsPath(browserName);
+  const { pages, jti: firstJti } = await tabs.openSettled(10, { path });
   const opened = await server.stats();
   const openedAt = Date.now();
 
@@ -60,7 +66,8 @@ test('ten tabs elect one leader, share one token, and cost what one tab costs', 
   );
   expect(lastJti).not.toBe(firstJti);
   expect(stats.rejected, 'protected calls refused').toBe(0);
-  expect(stats.accepted, 'protected calls accepted').toBeGreaterThan(opened.accepted);
+  // The dashboard calls /api/protected once a second (the bare app tab calls nothing).
+  if (path === '/') expect(stats.accepted, 'protected calls accepted').toBeGreaterThan(opened.accepted);
 
   // Only the leader fetched (R8), and the tabs' fetches are all the server saw. A refresh may
   // happen between the reads: a tab counts a fetch just before the server does.

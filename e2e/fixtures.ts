@@ -193,11 +193,6 @@ export interface TabOptions {
   path?: '/' | '/bench.html' | '/idle.html' | '/react.html';
 }
 
-/** Whether tabs opened with `options` show the dashboard (and its data-testids). */
-function isDashboard(options: TabOptions): boolean {
-  return (options.path ?? '/') === '/';
-}
-
 export function tabUrl(name: string, options: TabOptions = {}): string {
   const params = new URLSearchParams({
     poll: String(POLL_MS),
@@ -241,9 +236,7 @@ export class Tabs {
     options: TabOptions = {},
   ): Promise<{ pages: Page[]; leaderIndex: number; leader: Page; jti: string }> {
     const pages = await this.openMany(count, this.context, options);
-    const leaderIndex = isDashboard(options)
-      ? await expectOneLeader(pages)
-      : await expectOneLeaderByApi(pages);
+    const leaderIndex = await expectOneLeader(pages);
     const jti = await expectSharedToken(pages);
     return { pages, leaderIndex, leader: pages[leaderIndex] as Page, jti };
   }
@@ -291,8 +284,13 @@ export async function expectOneLeaderByApi(pages: readonly Page[], timeout = 10_
   return index as number;
 }
 
+/** Whether `page` shows the dashboard (and its data-testids): the playground's `/`. */
+function showsDashboard(page: Page): boolean {
+  return new URL(page.url()).pathname === '/';
+}
+
 /**
- * Waits until exactly one of `pages` leads by the API and every page's role testid says the same;
+ * Waits until exactly one of `pages` leads by the API and every dashboard's role testid says so;
  * returns its index. Both are read together at each try, so a leader that changes meanwhile (a
  * steal from a leader too slow to answer, R12) is waited out rather than half-read.
  */
@@ -303,8 +301,9 @@ export async function expectOneLeader(pages: readonly Page[], timeout = 10_000):
       async () => {
         const indexes = await leaderIndexes(pages);
         if (indexes.length !== 1) return `leaders by the API: ${JSON.stringify(indexes)}`;
-        const roles = await Promise.all(pages.map((page) => page.getByTestId('role').textContent()));
-        const expected = pages.map((_, i) => (i === indexes[0] ? 'leader' : 'follower'));
+        const shown = pages.flatMap((page, i) => (showsDashboard(page) ? [{ page, i }] : []));
+        const roles = await Promise.all(shown.map(({ page }) => page.getByTestId('role').textContent()));
+        const expected = shown.map(({ i }) => (i === indexes[0] ? 'leader' : 'follower'));
         if (JSON.stringify(roles) !== JSON.stringify(expected)) {
           return `role labels ${JSON.stringify(roles)} with tab ${indexes[0]} leading`;
         }

@@ -2,6 +2,7 @@
 // live, from a channel and locks of the page's own; the timeline draws the server's requests.
 
 import type { Page } from '@playwright/test';
+import { crashTab } from './engine';
 import { expect, SHORT_TTL_S, test } from './fixtures';
 
 /** What a tab's group panel lists: each row's tab id, role and jti. */
@@ -50,10 +51,7 @@ test('group panel: 5 tabs list 5 rows, one leader, one jti; the leader closed or
 
   // A tab that crashes (no goodbye, only its lock released by the browser) leaves within 2 s too.
   const [crashing, ...alive] = rest as [Page, ...Page[]];
-  const cdp = await context.newCDPSession(crashing);
-  const crashed = crashing.waitForEvent('crash');
-  cdp.send('Page.crash').catch(() => {}); // never answers: the page is gone
-  await crashed;
+  await crashTab(context, crashing);
   for (const page of alive) {
     await expect
       .poll(() => panel(page), { timeout: 2_000, intervals: [100] })

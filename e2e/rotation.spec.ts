@@ -3,6 +3,7 @@
 // refreshing at once into a forced sign-out. Coordinated tabs never present one twice.
 
 import type { BrowserContext, Page } from '@playwright/test';
+import { crashTab } from './engine';
 import {
   elapse,
   expect,
@@ -56,10 +57,7 @@ test('rotation: ten tabs, two keys with exclusiveFetch, a leader closed and one 
   await watchTabs(open, 1.5 * LIFETIME_MS);
 
   const crashing = open[(await leaderIndexes(open))[0] as number] as Page;
-  const cdp = await context.newCDPSession(crashing);
-  const crashed = crashing.waitForEvent('crash');
-  cdp.send('Page.crash').catch(() => {}); // never answers: the page is gone
-  await crashed;
+  await crashTab(context, crashing);
   open = open.filter((p) => p !== crashing);
   await expectOneLeader(open);
   const watched = await watchTabs(open, 2 * LIFETIME_MS);
@@ -96,10 +94,7 @@ test('rotation: a leader that crashes with its refresh in flight signs the user 
   await expect
     .poll(() => server.requests(), { timeout: 2 * LIFETIME_MS, intervals: [25] })
     .toBeGreaterThan(before);
-  const cdp = await context.newCDPSession(leader);
-  const crashed = leader.waitForEvent('crash');
-  cdp.send('Page.crash').catch(() => {});
-  await crashed;
+  await crashTab(context, leader);
   await expectOneLeader(rest);
 
   // The new leader refreshes with the cookie it has: the one the crashed request used up.

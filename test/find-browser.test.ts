@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type BrowserSearch, DEBIAN_CHROMIUM, findChromium } from '../e2e/browser.js';
+import {
+  type BrowserSearch,
+  DEBIAN_CHROMIUM,
+  DEBIAN_FIREFOX,
+  findChromium,
+  findFirefox,
+} from '../e2e/browser.js';
 
 /** A machine with the given files, where installs succeed only as `installs` says. */
 function machine(files: string[], over: Partial<BrowserSearch> = {}, installs: Record<string, string> = {}) {
@@ -67,5 +73,37 @@ describe('npm test finds or gets a Chromium (e2e/browser.ts)', () => {
     expect(() => findChromium(search)).toThrow(
       /`npx playwright install chromium` \(failed\); apt-get \(needs root\)/,
     );
+  });
+});
+
+describe('npm test finds or gets a Firefox for its second lane (e2e/browser.ts)', () => {
+  it("takes $FIREFOX_PATH first, then Debian's firefox-esr, then /usr/bin/firefox", () => {
+    expect(
+      findFirefox(machine(['/opt/ff', DEBIAN_FIREFOX], { env: { FIREFOX_PATH: '/opt/ff' } }).search),
+    ).toBe('/opt/ff');
+    expect(findFirefox(machine([DEBIAN_FIREFOX], { env: { FIREFOX_PATH: '/nope' } }).search)).toBe(
+      DEBIAN_FIREFOX,
+    );
+    expect(findFirefox(machine(['/usr/bin/firefox']).search)).toBe('/usr/bin/firefox');
+  });
+
+  it("as root, installs Debian's firefox-esr when none is there", () => {
+    const { search, ran } = machine(
+      [],
+      { isRoot: true },
+      { 'apt-get install -y -qq firefox-esr': DEBIAN_FIREFOX },
+    );
+    expect(findFirefox(search)).toBe(DEBIAN_FIREFOX);
+    expect(ran).toEqual(['apt-get update -qq', 'apt-get install -y -qq firefox-esr']);
+  });
+
+  it('not root, or installing forbidden: stops with one message that says what to run and how to leave the lane out', () => {
+    const { search, ran } = machine([]);
+    expect(() => findFirefox(search)).toThrow(
+      /No Firefox for .*Tried: \/usr\/bin\/firefox-esr \(not installed\); \/usr\/bin\/firefox \(not installed\); apt-get \(needs root\).*apt-get install firefox-esr.*FIREFOX_PATH.*E2E_FIREFOX=0/,
+    );
+    const forbidden = machine([], { isRoot: true, env: { E2E_BROWSER_INSTALL: '0' } });
+    expect(() => findFirefox(forbidden.search)).toThrow(/installing \(E2E_BROWSER_INSTALL=0\)/);
+    expect([...ran, ...forbidden.ran]).toEqual([]);
   });
 });

@@ -1,0 +1,55 @@
+// How a scenario opens, crashes or freezes a tab in each browser engine. The scenarios are the
+// same code in every lane (playwright.config.ts); only what is here differs.
+//
+//   Chromium (Playwright, DevTools protocol): CDP `Page.crash` kills a tab's renderer without
+//     unload. Many tabs show the dashboard.
+//   Firefox (a stock Firefox ESR over WebDriver BiDi): no command crashes a tab (navigating to
+//     about:crashcontent is refused as an unsupported operation, and killing a content process
+//     kills the whole browser under Playwright), so crash scenarios are skipped there. Ten
+//     dashboards kept both cores of the test machine busy (the parent process alone at 113% CPU,
+//     page.evaluate taking seconds, answers late enough to cost spurious steals), so scenarios of
+//     many tabs open the bare app tab (/bench.html: the same cache and options, nothing drawn).
+//   Both: a frozen tab is a tab whose main thread is kept busy (freezeFor), which no engine can
+//     refuse.
+
+import type { BrowserContext, Page } from '@playwright/test';
+
+export type EngineName = 'chromium' | 'firefox' | 'webkit';
+
+/** Why a scenario that crashes a tab cannot run in this engine; null when it can. */
+export function cannotCrash(engine: EngineName): string | null {
+  return engine === 'chromium'
+    ? null
+    : `${engine} over WebDriver BiDi has no way to crash one tab: about:crashcontent is refused ` +
+        '(unsupported operation) and killing its content process kills the whole browser';
+}
+
+/** Kills `page`'s renderer with no unload and no goodbye: only the browser releases its locks. */
+export async function crashTab(context: BrowserContext, page: Page): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  const crashed = page.waitForEvent('crash');
+  cdp.send('Page.crash').catch(() => {}); // never answers: the page is gone
+  await crashed;
+}
+
+/**
+ * Freezes `page` for `ms`: its main thread runs nothing else meanwhile (no timer, no message, no
+ * lock callback), while it keeps its Web Locks; what piled up runs when it thaws. That is a frozen
+ * or hung tab as the other tabs see it. (CDP's Page.setWebLifecycleState 'frozen' would be the
+ * obvious tool in Chromium, but the headless Chromium 156 here ignores it for a visible page:
+ * measured, its timers and Worker messages ran on at full rate and no 'freeze' event fired.
+ * WebDriver BiDi has no such command at all.)
+ */
+export function freezeFor(page: Page, ms: number): Promise<void> {
+  return page.evaluate((ms) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      // busy: nothing else runs in this tab
+    }
+  }, ms);
+}
+
+/** The page a scenario of many tabs opens in this engine (see the top of this file). */
+export function manyTabsPath(engine: EngineName): '/' | '/bench.html' {
+  return engine === 'firefox' ? '/bench.html' : '/';
+}

@@ -1,0 +1,2 @@
+// Types of firefox-bidi.mjs (see there).
+export declare function letPlaywrightDriveFirefoxEsr(): void;
