@@ -12,6 +12,7 @@
 //     cache), in a Chromium that keeps that cache on (Playwright turns it off by default).
 
 import { chromium, defineConfig, type LaunchOptions, type Project } from '@playwright/test';
+import { FIREFOX_CACHE_LOG } from './e2e/back-forward-cache-probe';
 import { findChromium, findFirefox, systemSearch } from './e2e/browser';
 import { CHROMIUM_ARGS } from './e2e/chromium.mjs';
 import { letPlaywrightDriveFirefoxEsr } from './e2e/firefox-bidi.mjs';
@@ -47,6 +48,19 @@ function firefoxProjects(): Project[] {
     // The built playground (one script, not the dev server's hundred modules per tab): Firefox
     // opened a dev-server tab in 6.8 s on this 2-core machine, Chromium in 1.4 s.
     { name: 'firefox', testMatch: sharedSpecs, use: { ...use, baseURL: builtURL } },
+    {
+      name: 'firefox-bfcache',
+      testMatch: bfcacheSpec,
+      use: {
+        ...use,
+        baseURL: builtURL,
+        // Firefox says why it kept a page out of the back/forward cache only in its log.
+        launchOptions: {
+          ...firefox,
+          env: { ...process.env, MOZ_LOG: 'sync,SHIPBFCache:5', MOZ_LOG_FILE: FIREFOX_CACHE_LOG },
+        },
+      },
+    },
   ];
 }
 

@@ -1,0 +1,98 @@
+// How each engine says whether a page came back from the back/forward cache, and why not, and
+// how a scenario presses Back.
+//
+//   Chromium: the DevTools protocol's `Page.backForwardCacheNotUsed`, with its reasons
+//     (UnloadHandlerExistsInMainFrame, BroadcastChannelOnMessage, WebLocks...).
+//   Firefox: no API gives the reasons (no notRestoredReasons, no CDP); its own log does. The
+//     `firefox-bfcache` project launches Firefox with MOZ_LOG=sync,SHIPBFCache:5 writing to
+//     FIREFOX_CACHE_LOG, where each page leaving is checked as
+//       Checking http://…/bench.html?…
+//        * has active Web Locks
+//        +> http://…/bench.html?… should be blocked from going into the BFCache
+//     Playwright's `page.goBack()` and `waitForURL()` never return in Firefox over BiDi when the
+//     page comes back from the cache, so Back is `history.back()` there.
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import type { BrowserContext, Page } from '@playwright/test';
+import type { EngineName } from './engine';
+
+/** Where Firefox writes its back/forward cache log (Firefox appends `.moz_log` and a child suffix). */
+export const FIREFOX_CACHE_LOG = join(tmpdir(), `tab-token-cache-e2e-firefox-bfcache-${process.pid}`);
+
+export interface CacheProbe {
+  /** Forgets what was seen so far: a trip starts. */
+  reset(): void;
+  /** Why the engine did not keep the page at `url` in (or restore it from) the cache since `reset`. */
+  reasons(url: string): string[];
+}
+
+export async function probeBackForwardCache(
+  engine: EngineName,
+  context: BrowserContext,
+  page: Page,
+): Promise<CacheProbe> {
+  return engine === 'chromium' ? chromiumProbe(context, page) : firefoxProbe();
+}
+
+async function chromiumProbe(context: BrowserContext, page: Page): Promise<CacheProbe> {
+  const reasons: string[] = [];
+  const cdp = await context.newCDPSession(page);
+  cdp.on('Page.backForwardCacheNotUsed', (event) => {
+    for (const { type, reason, context: detail } of event.notRestoredExplanations) {
+      reasons.push(`${reason} (${type}${detail ? `: ${detail}` : ''})`);
+    }
+  });
+  await cdp.send('Page.enable');
+  return {
+    reset: () => {
+      reasons.length = 0;
+    },
+    reasons: () => [...reasons],
+  };
+}
+
+/** Every log file Firefox wrote for FIREFOX_CACHE_LOG, read whole. */
+function firefoxLog(): string {
+  const dir = dirname(FIREFOX_CACHE_LOG);
+  const prefix = basename(FIREFOX_CACHE_LOG);
+  if (!existsSync(dir)) return '';
+  return readdirSync(dir)
+    .filter((file) => file.startsWith(prefix))
+    .map((file) => readFileSync(join(dir, file), 'utf8'))
+    .join('\n');
+}
+
+function firefoxProbe(): CacheProbe {
+  let seen = firefoxLog().length;
+  return {
+    reset: () => {
+      seen = firefoxLog().length;
+    },
+    reasons: (url) => {
+      const lines = firefoxLog().slice(seen).split('\n');
+      const reasons: string[] = [];
+      let checking = false;
+      for (const line of lines) {
+        const text = line.replace(/^.*SHIPBFCache /, '');
+        if (text.startsWith('Checking ')) checking = text.slice('Checking '.length).trim() === url;
+        else if (checking && text.startsWith(' * ')) reasons.push(text.slice(3).trim());
+        else if (checking && text.startsWith(' +> ')) checking = false;
+      }
+      return reasons;
+    },
+  };
+}
+
+/** Presses Back and waits until the tab shows `url` again. */
+export async function goBack(engine: EngineName, page: Page, url: string): Promise<void> {
+  if (engine === 'chromium') {
+    // A page restored from the cache fires no `load`: wait for the commit only.
+    await page.goBack({ waitUntil: 'commit' });
+    return;
+  }
+  // Nor does waitForURL for a restored page: the tab itself is asked where it is.
+  await page.evaluate(() => history.back());
+  await page.waitForFunction((url) => location.href === url, url, { polling: 50 });
+}
