@@ -26,6 +26,15 @@ export interface BrowserSearch {
 
 export const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 
+/** Installs Debian's `pkg` (as root); true when `path` is there afterwards. */
+function aptInstall(search: BrowserSearch, pkg: string, path: string): boolean {
+  return (
+    search.run('apt-get', ['update', '-qq']) &&
+    search.run('apt-get', ['install', '-y', '-qq', pkg]) &&
+    search.exists(path)
+  );
+}
+
 /** The executable to launch; undefined means Playwright's own, which is installed. */
 export function findChromium(search: BrowserSearch): string | undefined {
   const tried: string[] = [];
@@ -46,11 +55,7 @@ export function findChromium(search: BrowserSearch): string | undefined {
     tried.push('`npx playwright install chromium` (failed)');
     if (search.isRoot) {
       search.log("Trying Debian's chromium package with apt-get");
-      const installed =
-        search.run('apt-get', ['update', '-qq']) &&
-        search.run('apt-get', ['install', '-y', '-qq', 'chromium']) &&
-        search.exists(DEBIAN_CHROMIUM);
-      if (installed) return DEBIAN_CHROMIUM;
+      if (aptInstall(search, 'chromium', DEBIAN_CHROMIUM)) return DEBIAN_CHROMIUM;
       tried.push('apt-get install chromium (failed)');
     } else tried.push('apt-get (needs root)');
   } else tried.push('installing (E2E_BROWSER_INSTALL=0)');
@@ -80,11 +85,7 @@ export function findFirefox(search: BrowserSearch): string {
   else if (!search.isRoot) tried.push('apt-get (needs root)');
   else {
     search.log("No Firefox found: trying Debian's firefox-esr package with apt-get");
-    const installed =
-      search.run('apt-get', ['update', '-qq']) &&
-      search.run('apt-get', ['install', '-y', '-qq', 'firefox-esr']) &&
-      search.exists(DEBIAN_FIREFOX);
-    if (installed) return DEBIAN_FIREFOX;
+    if (aptInstall(search, 'firefox-esr', DEBIAN_FIREFOX)) return DEBIAN_FIREFOX;
     tried.push('apt-get install firefox-esr (failed)');
   }
   throw new Error(
