@@ -15,6 +15,8 @@ if (existsSync('reports/playwright.json')) {
   const p = JSON.parse(readFileSync('reports/playwright.json', 'utf8'));
   passed += p.stats.expected + p.stats.flaky;
   failed += p.stats.unexpected + p.stats.flaky;
+  // A skip says why in its test (a browser that cannot crash a tab): neither passed nor failed.
+  if (p.stats.skipped) console.log(`end to end: ${p.stats.skipped} skipped`);
 } else missing.push('end-to-end (Playwright)');
 
 if (missing.length) console.log(`suites that did not report: ${missing.join(', ')}`);
