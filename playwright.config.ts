@@ -1,15 +1,17 @@
-// End-to-end tests (e2e/): real Chromium against the playground, which Playwright starts itself.
+// End-to-end tests (e2e/): real browsers against the playground, which Playwright starts itself.
 //
-// Playwright cannot download its own browsers here, so the suite launches the system Chromium
-// ($CHROMIUM_PATH, else /usr/bin/chromium). The scenarios measure timing and server request
-// counts, so they run one at a time (one worker, no retries: a flaky count is a finding).
+// Playwright cannot download its own browsers here, so the suite launches the system's
+// (e2e/browser.ts: Chromium, and Debian's Firefox ESR). The scenarios measure timing and server
+// request counts, so they run one at a time (one worker, no retries: a flaky count is a finding).
 //
-// Two projects, each with its own server:
+// Chromium, two projects:
 //   - `dev-server`: every scenario but the back/forward cache, against the playground's Vite dev
 //     server (the library from ../src as it is now, no build step);
 //   - `bfcache`: e2e/back-forward-cache.spec.ts, against a built copy of the playground served by
 //     `vite preview` (the dev server's HMR WebSocket alone keeps a page out of the back/forward
 //     cache), in a Chromium that keeps that cache on (Playwright turns it off by default).
+// Firefox, after them (firefoxProjects): `firefox`, the core scenarios, and `firefox-bfcache`,
+// the same spec files against the built playground (README "Browsers").
 
 import { chromium, defineConfig, type LaunchOptions, type Project } from '@playwright/test';
 import { FIREFOX_CACHE_LOG } from './e2e/back-forward-cache-probe';
