@@ -13,6 +13,8 @@
 // Firefox, after them (firefoxProjects): `firefox`, the core scenarios, and `firefox-bfcache`,
 // the same spec files against the built playground (README "Browsers").
 
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { chromium, defineConfig, type LaunchOptions, type Project } from '@playwright/test';
 import { FIREFOX_CACHE_LOG } from './e2e/back-forward-cache-probe';
 import { findChromium, findFirefox, systemSearch } from './e2e/browser';
@@ -43,6 +45,7 @@ const launchOptions: LaunchOptions = {
 function firefoxProjects(): Project[] {
   if (process.env.E2E_FIREFOX === '0') return [];
   letPlaywrightDriveFirefoxEsr();
+  mkdirSync(dirname(FIREFOX_CACHE_LOG), { recursive: true });
   const firefox: LaunchOptions = { executablePath: findFirefox(systemSearch(() => undefined)) };
   // A `moz-` channel is what makes Playwright speak WebDriver BiDi to the executable given.
   const use = { browserName: 'firefox' as const, channel: 'moz-firefox', launchOptions: firefox };

@@ -13,13 +13,15 @@
 //     page comes back from the cache, so Back is `history.back()` there.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
 import type { EngineName } from './engine';
 
-/** Where Firefox writes its back/forward cache log (Firefox appends `.moz_log` and a child suffix). */
-export const FIREFOX_CACHE_LOG = join(tmpdir(), `tab-token-cache-e2e-firefox-bfcache-${process.pid}`);
+/**
+ * Where Firefox writes its back/forward cache log (it appends `.moz_log`, and a suffix for each
+ * child process): one per test worker, under Playwright's output folder, which each run empties.
+ */
+export const FIREFOX_CACHE_LOG = resolve('test-results', 'firefox-logs', `bfcache-${process.pid}`);
 
 export interface CacheProbe {
   /** Forgets what was seen so far: a trip starts. */
