@@ -49,29 +49,53 @@ describe('R12: liveness on demand, steal from a leader that does not answer', ()
 });
 
 describe('R11: a place in the queue the browser refused', () => {
-  it('a follower whose lock request was rejected queues again when it next needs the leader, and takes over later', async () => {
+  it('a follower whose lock request was rejected queues again a poll later, and takes over when the leader goes', async () => {
+    let refusals = 0;
     const refusing: Locks = {
-      request: (name, options, callback) =>
-        name.endsWith(':leader') && !options.steal && refusals-- > 0
-          ? Promise.reject(
-              new DOMException('The provided callback is no longer runnable.', 'InvalidStateError'),
-            )
-          : tabs.locks.request(name, options, callback),
+      request: (name, options, callback) => {
+        if (!name.endsWith(':leader') || options.steal || refusals === 0)
+          return tabs.locks.request(name, options, callback);
+        refusals--;
+        return Promise.reject(
+          new DOMException('The provided callback is no longer runnable.', 'InvalidStateError'),
+        );
+      },
       query: () => tabs.locks.query(),
     };
-    let refusals = 0;
     const [leader] = await group(1);
-    await leader?.getToken();
-    refusals = 1;
+    const token = await leader?.getToken();
+    refusals = 2;
     const follower = open({}, { locks: refusing });
-    await pass(200);
-    expect(refusals).toBe(0); // its first request was refused: it is in no queue
-    expect((await tabs.locks.query()).pending).toHaveLength(0);
-    await across(follower.getToken('other')); // it needs the leader: it queues again
+    await pass(100);
+    expect(follower.peekToken()).toBe(token); // a follower with a token: it has no reason to ask
+    expect((await tabs.locks.query()).pending).toHaveLength(0); // refused: in no queue
+    await pass(10_000); // a poll later: refused again; another poll later: queued
+    expect(refusals).toBe(0);
     expect((await tabs.locks.query()).pending).toHaveLength(1);
     await closeNow(leader as TokenCache);
     await pass(100);
     expect(follower.isLeader).toBe(true);
+    expect(tabs.server.requests).toBe(1);
+  });
+
+  it('a browser that refuses every time costs one request per poll, not a loop', async () => {
+    let requests = 0;
+    const refusing: Locks = {
+      request: (name, options, callback) => {
+        if (!name.endsWith(':leader')) return tabs.locks.request(name, options, callback);
+        requests++;
+        return Promise.reject(
+          new DOMException('The provided callback is no longer runnable.', 'InvalidStateError'),
+        );
+      },
+      query: () => tabs.locks.query(),
+    };
+    const [leader] = await group(1);
+    await leader?.getToken();
+    open({}, { locks: refusing });
+    await pass(50_000); // ten polls
+    expect(requests).toBeGreaterThanOrEqual(10);
+    expect(requests).toBeLessThanOrEqual(11);
   });
 });
 

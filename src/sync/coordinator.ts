@@ -70,6 +70,7 @@ export class Coordinator {
       },
       deps.clock,
       deps.timing.pollMs,
+      ctx.timers,
     );
     this.#refresher = new Refresher(ctx, this.#guard, this.#usage, this.#leadership);
     this.#asks = new Asks(ctx);

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { acquire, type Held, type Locks } from '../platform/locks.js';
+import type { Cancel, Timers } from '../platform/timers.js';
 import { backFromFreeze } from '../rules.js';
 
 export interface LeadershipEvents {
@@ -33,13 +34,24 @@ export class Leadership {
   #confirming: Promise<boolean> | undefined;
   #held: Held | undefined;
   #queued: AbortController | undefined;
+  readonly #timers: Pick<Timers, 'after'>;
+  /** A queue request the browser refused, to be made again a poll later. */
+  #retry: Cancel | undefined;
 
-  constructor(locks: Locks, lockName: string, events: LeadershipEvents, clock: Clock, pollMs: number) {
+  constructor(
+    locks: Locks,
+    lockName: string,
+    events: LeadershipEvents,
+    clock: Clock,
+    pollMs: number,
+    timers: Pick<Timers, 'after'>,
+  ) {
     this.#locks = locks;
     this.#name = lockName;
     this.#events = events;
     this.#clock = clock;
     this.#pollMs = pollMs;
+    this.#timers = timers;
   }
 
   get isLeader(): boolean {
@@ -55,6 +67,8 @@ export class Leadership {
   /** Lets go of leadership and of the place in the queue. */
   leave(): void {
     this.#joined = false;
+    this.#retry?.();
+    this.#retry = undefined;
     this.#queued?.abort();
     this.#queued = undefined;
     const held = this.#held;
@@ -73,14 +87,9 @@ export class Leadership {
     if (held) this.#take(held);
   }
 
-  /**
-   * True when another tab holds leadership. A follower asks this when it needs the leader, and
-   * queues again then if its place was refused: Chromium rejects a lock request of a tab a script
-   * has just opened now and then ("The provided callback is no longer runnable").
-   */
+  /** True when another tab holds leadership. */
   async leaderElsewhere(): Promise<boolean> {
     if (this.#held) return false;
-    this.#queue();
     const { held } = await this.#locks.query();
     return !this.#held && held.some((lock) => lock.name === this.#name);
   }
@@ -120,8 +129,16 @@ export class Leadership {
         if (held) this.#take(held);
       },
       () => {
-        // Aborted by leave() or steal(), or refused by the browser (see leaderElsewhere()).
         if (this.#queued === queued) this.#queued = undefined;
+        // Aborted by leave() or steal(); or refused by the browser, which Chromium does now and
+        // then to a tab a script has just opened ("The provided callback is no longer runnable"):
+        // then queue again a poll later (not at once: a browser that refuses every time must not
+        // make this a loop), so that this tab can still take over when the leader goes (R11).
+        if (queued.signal.aborted || !this.#joined || this.#retry) return;
+        this.#retry = this.#timers.after(this.#pollMs, () => {
+          this.#retry = undefined;
+          this.#queue();
+        });
       },
     );
   }
