@@ -43,6 +43,16 @@ const launchOptions: LaunchOptions = {
  * projects. E2E_FIREFOX=0 leaves it out.
  */
 function firefoxProjects(): Project[] {
+  // A run of Chromium's projects only (`--project dev-server`) needs no Firefox: the workers,
+  // which load this file again, inherit the decision.
+  const chosen = process.argv.flatMap((arg, i) =>
+    arg.startsWith('--project=')
+      ? [arg.slice('--project='.length)]
+      : arg === '--project'
+        ? [process.argv[i + 1] ?? '']
+        : [],
+  );
+  if (chosen.length > 0 && !chosen.some((name) => name.startsWith('firefox'))) process.env.E2E_FIREFOX = '0';
   if (process.env.E2E_FIREFOX === '0') return [];
   letPlaywrightDriveFirefoxEsr();
   mkdirSync(dirname(FIREFOX_CACHE_LOG), { recursive: true });

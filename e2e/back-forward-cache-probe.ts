@@ -55,32 +55,37 @@ async function chromiumProbe(context: BrowserContext, page: Page): Promise<Cache
   };
 }
 
-/** Every log file Firefox wrote for FIREFOX_CACHE_LOG, read whole. */
-function firefoxLog(): string {
+/** Every log file Firefox wrote for FIREFOX_CACHE_LOG (the parent's and each child's), by name. */
+function firefoxLogs(): Map<string, string> {
   const dir = dirname(FIREFOX_CACHE_LOG);
   const prefix = basename(FIREFOX_CACHE_LOG);
-  if (!existsSync(dir)) return '';
-  return readdirSync(dir)
-    .filter((file) => file.startsWith(prefix))
-    .map((file) => readFileSync(join(dir, file), 'utf8'))
-    .join('\n');
+  if (!existsSync(dir)) return new Map();
+  return new Map(
+    readdirSync(dir)
+      .filter((file) => file.startsWith(prefix))
+      .map((file) => [file, readFileSync(join(dir, file), 'utf8')]),
+  );
 }
 
 function firefoxProbe(): CacheProbe {
-  let seen = firefoxLog().length;
+  /** How much of each log file was there at the last reset: only what follows is this trip's. */
+  let seen = new Map<string, number>();
+  const mark = () => {
+    seen = new Map([...firefoxLogs()].map(([file, text]) => [file, text.length]));
+  };
+  mark();
   return {
-    reset: () => {
-      seen = firefoxLog().length;
-    },
+    reset: mark,
     reasons: (url) => {
-      const lines = firefoxLog().slice(seen).split('\n');
       const reasons: string[] = [];
-      let checking = false;
-      for (const line of lines) {
-        const text = line.replace(/^.*SHIPBFCache /, '');
-        if (text.startsWith('Checking ')) checking = text.slice('Checking '.length).trim() === url;
-        else if (checking && text.startsWith(' * ')) reasons.push(text.slice(3).trim());
-        else if (checking && text.startsWith(' +> ')) checking = false;
+      for (const [file, text] of firefoxLogs()) {
+        let checking = false;
+        for (const line of text.slice(seen.get(file) ?? 0).split('\n')) {
+          const entry = line.replace(/^.*SHIPBFCache /, '');
+          if (entry.startsWith('Checking ')) checking = entry.slice('Checking '.length).trim() === url;
+          else if (checking && entry.startsWith(' * ')) reasons.push(entry.slice(3).trim());
+          else if (checking && entry.startsWith(' +> ')) checking = false;
+        }
       }
       return reasons;
     },

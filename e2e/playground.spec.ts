@@ -128,7 +128,7 @@ test('the timeline is drawn and gains a point per token the server issues', asyn
       .poll(newest, { timeout: 15_000, message: 'a point is added as a token is issued' })
       .toBeGreaterThan(before);
   }
-  // The uncoordinated cost is drawn beside it, and is higher: 2 tabs × 1 per 5 s.
+  // The uncoordinated cost (2 tabs × 1 request per 5 s lifetime) is drawn beside it.
   await expect
     .poll(async () => Number(await timeline.getAttribute('data-uncoordinated')), { timeout: 10_000 })
     .toBeGreaterThan(0);

@@ -6,8 +6,8 @@
 // no heartbeat to miss. What each tab shows (role, jti, fetches, last news) travels over a
 // BroadcastChannel of the page's own, `playground-group:<name>` (the library's channel is the
 // library's): a tab says `hello` when it opens, every tab answers with its `state`, and sends its
-// state again whenever it changes. A tab entering the back/forward cache lets go of its lock and
-// says `bye`; back, it says hello again.
+// state again whenever it changes. A tab entering the back/forward cache says `bye`, lets go of
+// its lock and closes its channel; back, it opens it and says hello again.
 
 export type Role = 'leader' | 'follower';
 
@@ -82,7 +82,8 @@ function parse(data: unknown): Message | null {
 export function joinGroup(name: string, self: Omit<TabState, 'id' | 'openedAt'>): Group {
   const me: TabState = { id: crypto.randomUUID().slice(0, 8), openedAt: Date.now(), ...self };
   const prefix = `playground-group:${name}:tab:`;
-  const channel = new BroadcastChannel(`playground-group:${name}`);
+  // Closed while the page is in the back/forward cache (a message to a cached page evicts it).
+  let channel: BroadcastChannel | null = null;
   const known = new Map<string, TabState>([[me.id, me]]);
   /** Every stay known of, and the open stay of each tab in the group. */
   const stays: Stay[] = [];
@@ -104,7 +105,7 @@ export function joinGroup(name: string, self: Omit<TabState, 'id' | 'openedAt'>)
   const changed = () => {
     for (const listener of listeners) listener();
   };
-  const post = (message: Message) => channel.postMessage(message);
+  const post = (message: Message) => channel?.postMessage(message);
 
   const leave = (id: string) => {
     if (id === me.id) return;
@@ -116,7 +117,7 @@ export function joinGroup(name: string, self: Omit<TabState, 'id' | 'openedAt'>)
     staying.delete(id);
   };
 
-  channel.onmessage = (event: MessageEvent) => {
+  const receive = (event: MessageEvent) => {
     const message = parse(event.data);
     if (!message) return;
     if (message.type === 'bye') leave(message.id);
@@ -177,6 +178,11 @@ export function joinGroup(name: string, self: Omit<TabState, 'id' | 'openedAt'>)
   };
 
   hold();
+  const open = () => {
+    channel = new BroadcastChannel(`playground-group:${name}`);
+    channel.onmessage = receive;
+  };
+  open();
   post({ type: 'hello', tab: me });
   setInterval(() => void list().catch(() => {}), LIST_EVERY_MS);
   window.addEventListener('pagehide', (event) => {
@@ -186,11 +192,14 @@ export function joinGroup(name: string, self: Omit<TabState, 'id' | 'openedAt'>)
       release?.();
       release = null;
       holding = false;
+      channel?.close();
+      channel = null;
     }
   });
   window.addEventListener('pageshow', (event) => {
     if (!event.persisted) return;
     away = false;
+    open();
     hold();
     post({ type: 'hello', tab: me });
   });
