@@ -143,6 +143,25 @@ test('leader frozen: a follower steals leadership, tokens stay fresh with one fe
   expect(pages[leaderAfter], 'the thawed tab stepped down').not.toBe(leader);
   await expectSharedToken(pages);
   await watchTabs(pages, LIFETIME_MS); // a refresh after the thaw
-  expect((await cacheStats(leader)).fetches, 'fetches of the thawed tab').toBe(leaderFetches);
+  // What the thawed tab did: its backlog (queued polls, questions, the app's reads) must fetch
+  // nothing. Only if it led again later (a follower whose question the leader of a loaded
+  // machine did not acknowledge in time steals, R12) may it fetch, as that leader.
+  const log = await recorded(leader);
+  const ledAgainAt = log.leader.find((event) => event.isLeader && event.at >= frozenAt)?.at ?? Infinity;
+  const fetchedAt = log.tokens.filter((t) => t.source === 'fetch' && t.at >= frozenAt).map((t) => t.at);
+  note(
+    'thaw',
+    `the thawed tab fetched ${fetchedAt.length} time(s) after the freeze; ` +
+      (ledAgainAt === Infinity
+        ? 'it did not lead again'
+        : `it led again ${ledAgainAt - frozenAt} ms after the freeze began`),
+  );
+  expect(
+    fetchedAt.filter((at) => at < ledAgainAt).map((at) => at - frozenAt),
+    'fetches of the thawed tab while it did not lead (ms after the freeze began)',
+  ).toEqual([]);
+  if (ledAgainAt === Infinity) {
+    expect((await cacheStats(leader)).fetches, 'fetches of the thawed tab').toBe(leaderFetches);
+  }
   expect((await server.stats()).rejected, 'protected calls refused').toBe(0);
 });
