@@ -92,6 +92,11 @@ test('sign out everywhere while a refresh is in flight: no tab keeps or regains 
   await expect(signingIn.getByTestId('signed-out')).toBeHidden();
   await expect(signingIn.getByTestId('token-jti')).not.toHaveText('—');
   const jtiAfter = await expectSharedToken(pages);
+  // The others are signed in by the token the sign-in brought: no button pressed there.
+  for (const page of pages) {
+    await expect(page.getByTestId('signed-out')).toBeHidden();
+    await expect(page.getByTestId('token-jti')).toHaveText(jtiAfter);
+  }
   expect(jtiAfter, 'a new token after signing in').not.toBe(jtiBefore);
   expect(seenBeforeClear, 'tokens from before the sign-out').not.toContain(jtiAfter);
   await elapse(2 * POLL_MS);

@@ -12,7 +12,7 @@
 
 import { createTokenCache, type TokenCache } from '../src/index';
 import { cacheName, cacheOptions, key } from './app';
-import { renderSignedIn, startActions } from './ui/actions';
+import { type ActionHooks, markSignedIn, renderSignedIn, startActions } from './ui/actions';
 import { el, setText } from './ui/dom';
 import { joinGroup } from './ui/group';
 import { startGroupPanel } from './ui/group-panel';
@@ -72,20 +72,23 @@ function start(cache: TokenCache): void {
     showProtected('—', 'paused: signed out', 'idle');
     group.update({ jti: null, signedIn: false, newsAt: Date.now() });
   };
-  startActions(cache, key, group, {
+  const hooks: ActionHooks = {
     signedOut,
     signedIn: () => {
       token.tick();
       group.update({ signedIn: true });
       void callProtected(cache, key);
     },
-  });
+  };
+  startActions(cache, key, group, hooks);
 
   cache.on('token', (event) => {
     const left = ((event.expiresAt - Date.now()) / 1000).toFixed(1);
     const { jti } = jtiOf(event.token);
     log('token', `${event.source} · key "${event.key}" · jti ${jti.slice(0, 8)}… · ${left} s left`);
     if (event.key !== key) return;
+    // A token after a sign-out is another tab's sign-in (the library sends none from before it).
+    if (!session.signedIn) markSignedIn(hooks, 'signed in from another tab: its new token arrived');
     session.tokenEvents++;
     showLastError(null); // "last error" is the error since the last good token
     token.show(event);

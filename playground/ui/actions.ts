@@ -39,6 +39,16 @@ export interface ActionHooks {
   signedIn(): void;
 }
 
+/** This tab is signed in again: by its own button, or by a token that another tab's sign-in brought. */
+export function markSignedIn(hooks: ActionHooks, how: string): void {
+  session.signedIn = true;
+  session.epoch++;
+  forgetLastProtected();
+  log('page', how);
+  renderSignedIn();
+  hooks.signedIn();
+}
+
 export function startActions(cache: TokenCache, key: string, group: Group, hooks: ActionHooks): void {
   ui.openTab.addEventListener('click', () => {
     window.open(location.href, '_blank');
@@ -65,12 +75,7 @@ export function startActions(cache: TokenCache, key: string, group: Group, hooks
     if (session.signedIn) return;
     // A new refresh-token family (the httpOnly cookie rt), which the server's rotation mode needs.
     await api.signIn().catch((error: unknown) => callFailed('sign-in', error, undefined, true));
-    session.signedIn = true;
-    session.epoch++;
-    forgetLastProtected();
-    log('page', 'signed in');
-    renderSignedIn();
-    hooks.signedIn();
+    markSignedIn(hooks, 'signed in');
   });
 
   ui.closeLeader.addEventListener('click', () => {
