@@ -135,10 +135,14 @@ export class Leadership {
         // then queue again a poll later (not at once: a browser that refuses every time must not
         // make this a loop), so that this tab can still take over when the leader goes (R11).
         if (queued.signal.aborted || !this.#joined || this.#retry) return;
-        this.#retry = this.#timers.after(this.#pollMs, () => {
-          this.#retry = undefined;
-          this.#queue();
-        });
+        this.#retry = this.#timers.after(
+          this.#pollMs,
+          () => {
+            this.#retry = undefined;
+            this.#queue();
+          },
+          true, // background work: it never keeps a Node process alive (R19)
+        );
       },
     );
   }
