@@ -8,16 +8,6 @@ export type TokenCacheErrorCode =
   | 'cleared'
   | 'closed';
 
-const CODES: ReadonlySet<string> = new Set<TokenCacheErrorCode>([
-  'invalid_options',
-  'fetch_failed',
-  'invalid_token',
-  'token_ttl_too_short',
-  'verification_failed',
-  'cleared',
-  'closed',
-]);
-
 export class TokenCacheError extends Error {
   readonly code: TokenCacheErrorCode;
 
@@ -32,14 +22,18 @@ export function closedError(): TokenCacheError {
   return new TokenCacheError('closed', 'This token cache was closed; create a new one to get tokens again');
 }
 
-export function isErrorCode(value: unknown): value is TokenCacheErrorCode {
-  return typeof value === 'string' && CODES.has(value);
-}
-
 export function clearedError(key?: string): TokenCacheError {
   return new TokenCacheError(
     'cleared',
     `clear() signed out every tab while ${key ? `the token for key "${key}"` : 'this call'} was on its way; its token was dropped. Sign in again, then call getToken`,
+  );
+}
+
+/** A fetch ended because the page left the group (pagehide, freeze); its callers wait for it to come back. */
+export function leftError(): TokenCacheError {
+  return new TokenCacheError(
+    'fetch_failed',
+    'The page left (pagehide or freeze) while this token was being fetched',
   );
 }
 
@@ -123,7 +117,36 @@ export function fetchFailedError(key: string, cause: unknown): TokenCacheError {
   });
 }
 
+/** The codes of a failed fetch: the only ones another tab's report may end a call with (R28). */
+export type FetchFailureCode =
+  | 'fetch_failed'
+  | 'invalid_token'
+  | 'token_ttl_too_short'
+  | 'verification_failed';
+
+const FETCH_FAILURES: ReadonlySet<string> = new Set<FetchFailureCode>([
+  'fetch_failed',
+  'invalid_token',
+  'token_ttl_too_short',
+  'verification_failed',
+]);
+
+export function isFetchFailureCode(value: unknown): value is FetchFailureCode {
+  return typeof value === 'string' && FETCH_FAILURES.has(value);
+}
+
+/** The longest failure message a tab passes on from another tab. */
+export const MAX_REPORTED_MESSAGE = 500;
+
 /** The fetch another tab made for this one failed: its error, as that tab reported it. */
-export function failedElsewhereError(code: TokenCacheErrorCode, message: string): TokenCacheError {
-  return new TokenCacheError(code, message);
+export function failedElsewhereError(code: FetchFailureCode, message: string): TokenCacheError {
+  return new TokenCacheError(code, `Another tab's fetch failed: ${message.slice(0, MAX_REPORTED_MESSAGE)}`);
+}
+
+/** R27: the call could not be answered within its bound (the leader, the endpoint or both too slow). */
+export function deadlineError(key: string, ms: number): TokenCacheError {
+  return new TokenCacheError(
+    'fetch_failed',
+    `No token for key "${key}" within ${ms} ms (fetchTimeoutMs + 2 answer timeouts + one poll): the token endpoint or the tab fetching it did not answer in time; the fetch goes on in the background, so a later call may be served`,
+  );
 }

@@ -82,9 +82,65 @@ export function leaderLate(remainingMs: number, t: Timing): boolean {
   return t.leewayMs - remainingMs > t.pollMs;
 }
 
-/** A poll that comes this late came from a tab that was frozen or suspended, not from a working one. */
-export function backFromFreeze(gapMs: number, pollMs: number): boolean {
-  return gapMs > 2 * pollMs;
+/**
+ * A leader that has not run for longer than the answer timeout may have had its lock stolen
+ * meanwhile (a follower steals after that long without an acknowledgement, R12): it confirms with
+ * the lock manager before it acknowledges, fetches or broadcasts anything.
+ */
+export function mustConfirmLead(gapMs: number, t: Timing): boolean {
+  return gapMs > t.answerTimeoutMs;
+}
+
+/**
+ * How long a tab waits for a fetch lock (a key's, or with exclusiveFetch the group's) held by
+ * another tab before it takes it (R12, R26): past the holder's own fetch timeout, so a working
+ * holder is never robbed, plus an answer timeout for its failure report to arrive. The wait
+ * restarts whenever the group shows progress (a token or a failure report arrives).
+ */
+export function lockStealAfterMs(t: Timing): number {
+  return t.fetchTimeoutMs + t.answerTimeoutMs;
+}
+
+/**
+ * R27: every call settles within this long of its tab's own running time, whatever the other
+ * tabs do: a fetch timeout, two answer timeouts (the question, and the report of a failure) and
+ * one poll (a leader's rate limit on forced fetches).
+ */
+export function callBoundMs(t: Timing): number {
+  return t.fetchTimeoutMs + 2 * t.answerTimeoutMs + t.pollMs;
+}
+
+/**
+ * A peer's `force` question makes the leader fetch at most once per key per this long (R24,
+ * R28): later ones in the window are answered by one fetch at its end.
+ */
+export function peerForceWindowMs(pollMs: number): number {
+  return pollMs;
+}
+
+/** The furthest ahead of this machine's wall clock a sign-out epoch may be (R13, R28): a day. */
+export const EPOCH_AHEAD_MS = 86_400_000;
+
+/** Sign-outs of one millisecond are told apart by the tab that made them: one of this many slots. */
+export const EPOCH_SLOTS = 1_024;
+
+/** The epoch of a sign-out made at wall time `wall` by the tab of slot `slot` (R13). */
+export function epochOf(wall: number, slot: number): number {
+  return wall * EPOCH_SLOTS + slot;
+}
+
+/** The wall-clock millisecond a sign-out epoch was made in. */
+export function millisecondOf(epoch: number): number {
+  return Math.floor(epoch / EPOCH_SLOTS);
+}
+
+/**
+ * The highest sign-out epoch a tab adopts at wall time `wall`. Epochs are wall-clock stamps of
+ * this machine, so a legitimate one is never far ahead of it; a peer's larger value could push the
+ * epoch to where no later sign-out could pass it (2^53 is reached in the year 2248 this way).
+ */
+export function epochCeiling(wall: number): number {
+  return epochOf(wall + EPOCH_AHEAD_MS, EPOCH_SLOTS - 1);
 }
 
 /** A key last read `sinceReadMs` ago is idle (R21): no longer refreshed, dropped once unservable. */

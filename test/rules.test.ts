@@ -3,13 +3,20 @@ import { resolveOptions } from '../src/options.js';
 import {
   answerTimeoutMs,
   arrivalWaitMs,
-  backFromFreeze,
   backoffMs,
+  callBoundMs,
+  EPOCH_AHEAD_MS,
+  epochCeiling,
+  epochOf,
   idleCheckInMs,
   isIdle,
   leaderLate,
   lockGraceMs,
+  lockStealAfterMs,
+  millisecondOf,
+  mustConfirmLead,
   outageWindowMs,
+  peerForceWindowMs,
   type Timing,
   timingOf,
 } from '../src/rules.js';
@@ -114,16 +121,36 @@ describe('leaderLate: stale for more than a poll (leeway - remaining > poll)', (
   });
 });
 
-describe('backFromFreeze: a poll gap of more than two polls', () => {
+describe('mustConfirmLead: a leader silent for longer than the answer timeout confirms first (R12)', () => {
   it.each([
     [0, false],
-    [5_000, false],
-    [9_999, false],
-    [10_000, false],
-    [10_001, true],
+    [999, false],
+    [1_000, false],
+    [1_001, true],
+    [10_000, true],
     [3_600_000, true],
-  ])('gap %d ms with poll 5000 -> %s', (gap, frozen) => {
-    expect(backFromFreeze(gap, 5_000)).toBe(frozen);
+  ])('gap %d ms with the default answer timeout (1000 ms) -> %s', (gap, confirm) => {
+    expect(mustConfirmLead(gap, defaults)).toBe(confirm);
+  });
+});
+
+describe('the edge bounds: lock steals (R12, R26), the call bound (R27), peer force (R28)', () => {
+  it('a fetch lock is taken only past its holder fetch timeout, plus an answer timeout', () => {
+    expect(lockStealAfterMs(defaults)).toBe(11_000);
+    expect(lockStealAfterMs({ ...defaults, fetchTimeoutMs: 3_000, answerTimeoutMs: 250 })).toBe(3_250);
+  });
+  it('every call settles within fetchTimeoutMs + 2 answer timeouts + one poll', () => {
+    expect(callBoundMs(defaults)).toBe(17_000);
+    expect(callBoundMs({ ...defaults, pollMs: 500, answerTimeoutMs: 250, fetchTimeoutMs: 3_000 })).toBe(4_000);
+  });
+  it('a peer forces one fetch per key per poll', () => {
+    expect(peerForceWindowMs(5_000)).toBe(5_000);
+  });
+  it('a sign-out epoch is never adopted further than a day ahead of the wall clock', () => {
+    expect(EPOCH_AHEAD_MS).toBe(86_400_000);
+    expect(epochCeiling(1_000)).toBe(86_401_000 * 1_024 + 1_023);
+    expect(millisecondOf(epochOf(1_767_225_600_000, 7))).toBe(1_767_225_600_000);
+    expect(Number.isSafeInteger(epochCeiling(Date.UTC(2200, 0, 1)))).toBe(true);
   });
 });
 

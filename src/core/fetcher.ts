@@ -13,6 +13,8 @@ export interface FetchDeps {
   readonly cutoffMs: number;
   readonly clock: Clock;
   readonly timers: Timers;
+  /** Told of the app's fetchToken call itself, which may outlive the library's wait for it (R26). */
+  readonly started?: (call: Promise<unknown>) => void;
 }
 
 /**
@@ -43,11 +45,9 @@ export async function fetchEntry(
   });
   let jwt: unknown;
   try {
-    jwt = await Promise.race([
-      Promise.resolve().then(() => deps.fetchToken(key, { signal: controller.signal })),
-      timedOut,
-      aborted,
-    ]);
+    const call = Promise.resolve().then(() => deps.fetchToken(key, { signal: controller.signal }));
+    deps.started?.(call);
+    jwt = await Promise.race([call, timedOut, aborted]);
   } catch (cause) {
     if (cause instanceof TokenCacheError) throw cause;
     throw fetchFailedError(key, cause);

@@ -72,12 +72,14 @@ export class TokenStore {
   }
 
   /**
-   * Stores `entry` unless the cache holds a newer token for its key (R6: an older `iat` never
-   * replaces a newer one). The same token again is not stored twice.
+   * Stores `entry` unless the cache holds a newer servable token for its key (R6: an older `iat`
+   * never replaces a newer servable one). A held token that can no longer be served blocks
+   * nothing, whatever its `iat` says: one token from a server whose clock stepped ahead must not
+   * wedge its key until a sign-out. The same token again is not stored twice.
    */
   offer(entry: Entry, now: Instant): OfferResult {
     const current = this.#entries.get(entry.key);
-    if (current) {
+    if (current && this.freshness(remainingMs(current, now)) !== 'unservable') {
       if (entry.iat < current.iat) return 'older';
       if (entry.token === current.token) return 'same';
       // Of two tokens issued in one second, the one with less life left stays out; on a tie the

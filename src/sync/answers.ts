@@ -1,19 +1,28 @@
-import { asTokenCacheError, isInterruption } from '../errors.js';
+import type { Cancel } from '../platform/timers.js';
+import { peerForceWindowMs } from '../rules.js';
 import type { AskReason, WireToken } from '../wire/protocol.js';
 import { wire } from './arrivals.js';
-import type { SyncContext } from './context.js';
-import type { FetchGuard } from './fetch-guard.js';
+import type { Need, SyncContext } from './context.js';
+import { type FetchGuard, reportFailure } from './fetch-guard.js';
 import type { Refresher } from './refresher.js';
+
+/** A forced fetch for peers: when the window of the last one ends, and the one queued for then. */
+interface ForceWindow {
+  readonly untilMs: number;
+  queued?: Cancel;
+}
 
 /**
  * The leader's side of the conversation: it acknowledges every question at once (R12), answers
  * with the tokens it holds (R10: snapshots), and fetches what a follower misses, once (R4), within
- * the outage budget (R24).
+ * the outage budget (R24). A peer's `force` makes it fetch at most once per key per poll (R28):
+ * those that come within the window are answered together by one fetch at its end.
  */
 export class Answers {
   readonly #ctx: SyncContext;
   readonly #guard: FetchGuard;
   readonly #refresher: Refresher;
+  readonly #forced = new Map<string, ForceWindow>();
 
   constructor(ctx: SyncContext, guard: FetchGuard, refresher: Refresher) {
     this.#ctx = ctx;
@@ -32,27 +41,50 @@ export class Answers {
     this.#ctx.post('snapshot', { to, tokens });
   }
 
-  ask(from: string, id: string, key: string, reason: AskReason): void {
+  /** A follower's question; `ack-only` for one from before a sign-out this tab knows of. */
+  ask(from: string, id: string, key: string, reason: AskReason | 'ack-only'): void {
     this.#ctx.post('ack', { to: from, id });
+    if (reason === 'ack-only') return;
     const r = this.#ctx.store.read(key, this.#ctx.clock.now());
     if (reason !== 'force' && r && r.freshness !== 'unservable') {
       this.snapshot(from, [key]);
       if (r.freshness === 'stale') this.#refresher.refresh(key);
       return;
     }
-    if (reason === 'stale') {
-      this.#refresher.refresh(key);
+    if (reason === 'stale') this.#refresher.refresh(key);
+    else if (reason === 'force') this.#force(key);
+    else this.#fetchFor(from, key, 'servable');
+  }
+
+  /** Ends the force windows (the tab steps down, leaves, or is signed out). */
+  clear(): void {
+    for (const w of this.#forced.values()) w.queued?.();
+    this.#forced.clear();
+  }
+
+  #force(key: string): void {
+    if (this.#guard.fetching(key)) return; // the fetch under way answers it: its token is new to the asker
+    const now = this.#ctx.clock.now().mono;
+    const window = this.#forced.get(key);
+    if (!window || now >= window.untilMs) {
+      this.#forced.set(key, { untilMs: now + peerForceWindowMs(this.#ctx.timing.pollMs) });
+      this.#fetchFor(undefined, key, 'new');
       return;
     }
-    this.#guard.fetch(key, reason === 'force' ? 'new' : 'servable', true).then(
+    window.queued ??= this.#ctx.timers.after(window.untilMs - now, () => {
+      if (this.#forced.get(key) !== window) return;
+      this.#forced.delete(key);
+      this.#force(key);
+    });
+  }
+
+  /** Fetches for followers: the token is broadcast (and sent to `to`), a failure reported. */
+  #fetchFor(to: string | undefined, key: string, need: Need): void {
+    this.#guard.fetch(key, need, 'leader').then(
       (entry) => {
-        if (entry) this.snapshot(from, [key]);
+        if (entry && to !== undefined) this.snapshot(to, [key]);
       },
-      (error: unknown) => {
-        if (isInterruption(error)) return;
-        const e = asTokenCacheError(error);
-        this.#ctx.post('ask-failed', { key, code: e.code, message: e.message });
-      },
+      (error: unknown) => reportFailure(this.#ctx, key, error),
     );
   }
 }

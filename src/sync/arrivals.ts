@@ -24,8 +24,8 @@ export class Arrivals {
     this.#onStored = onStored;
   }
 
-  /** Offers a token to the store. Returns what is servable for its key now. */
-  accept(entry: Entry): Entry | undefined {
+  /** Offers a token to the store. Returns what is servable for its key now, and whether this token was stored. */
+  accept(entry: Entry): { servable: Entry | undefined; stored: boolean } {
     const { store, clock, emit, counters, post } = this.#ctx;
     const now = clock.now();
     const stored = store.offer(entry, now) === 'stored';
@@ -47,7 +47,7 @@ export class Arrivals {
     if (servable && waiters) {
       for (const w of [...waiters]) if (stored || w.need !== 'new') w.resolve(servable);
     }
-    return servable;
+    return { servable, stored };
   }
 
   /** The token held for `key` if it meets the need already. */
@@ -94,10 +94,14 @@ export class Arrivals {
     });
   }
 
-  /** The fetch awaited for `key` (every key when undefined) failed, or the cache was signed out or closed. */
-  fail(key: string | undefined, error: TokenCacheError): void {
-    const sets = key === undefined ? [...this.#waiters.values()] : [this.#waiters.get(key)];
-    for (const set of sets) for (const w of [...(set ?? [])]) w.reject(error);
+  /** The fetch awaited for `key` failed. */
+  fail(key: string, error: TokenCacheError): void {
+    for (const w of [...(this.#waiters.get(key) ?? [])]) w.reject(error);
+  }
+
+  /** Stops every wait, with nothing (the tab leaves the group, is signed out or closed). */
+  endAll(): void {
+    for (const set of [...this.#waiters.values()]) for (const w of [...set]) w.resolve(undefined);
   }
 }
 

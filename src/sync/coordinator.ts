@@ -1,6 +1,6 @@
 import type { Instant } from '../core/clock.js';
 import type { Entry, Reading } from '../core/store.js';
-import { clearedError, closedError, type TokenCacheError } from '../errors.js';
+import { clearedError, closedError, leftError, type TokenCacheError } from '../errors.js';
 import type { WatchLifecycle } from '../platform/lifecycle.js';
 import { encode } from '../wire/protocol.js';
 import type { OpenTransport, Transport } from '../wire/transport.js';
@@ -11,6 +11,7 @@ import type { Post, SyncContext } from './context.js';
 import { FetchGuard } from './fetch-guard.js';
 import { Inbox } from './inbox.js';
 import { Leadership } from './leadership.js';
+import { Presence } from './presence.js';
 import { Refresher } from './refresher.js';
 import { Resolver } from './resolver.js';
 import { Session } from './session.js';
@@ -29,13 +30,15 @@ export interface CoordinatorDeps extends Omit<SyncContext, 'post' | 'lockName'> 
  */
 export class Coordinator {
   readonly #ctx: SyncContext;
-  readonly #session = new Session();
+  readonly #session: Session;
+  readonly #presence: Presence;
   readonly #arrivals: Arrivals;
   readonly #usage: Usage;
   readonly #guard: FetchGuard;
   readonly #leadership: Leadership;
   readonly #refresher: Refresher;
   readonly #asks: Asks;
+  readonly #answers: Answers;
   readonly #inbox: Inbox;
   readonly #openTransport: OpenTransport;
   readonly #stopLifecycle: () => void;
@@ -48,46 +51,56 @@ export class Coordinator {
     const ctx: SyncContext = { ...deps, post, lockName: (part) => `tab-token-cache:${name}:${part}` };
     this.#ctx = ctx;
     this.#openTransport = deps.openTransport;
+    this.#session = new Session(deps.clock.now().wall, deps.tabId);
+    this.#presence = new Presence(deps.timers, deps.clock);
     this.#arrivals = new Arrivals(ctx, (entry) => {
+      // A token came (fetched here or elsewhere): failures remembered for its key are history.
       this.#resolver.forgetNudge(entry.key);
+      this.#refresher.forget(entry.key);
+      this.#guard.forget(entry.key);
+      this.#guard.progress();
       this.#refresher.start();
     });
     this.#usage = new Usage(ctx);
-    this.#guard = new FetchGuard(ctx, this.#session, this.#arrivals, () => this.#refresher.polling);
+    this.#guard = new FetchGuard(ctx, this.#session, this.#arrivals, {
+      polling: () => this.#refresher.polling,
+      leads: () => this.#leadership.isLeader,
+      leaving: () => this.#session.closed || this.#presence.away,
+    });
     this.#leadership = new Leadership(
       deps.locks,
       ctx.lockName('leader'),
       {
         onLead: () => {
-          this.#asks.giveUpAll(); // questions this tab asked a leader are now its own to answer
+          this.#asks.endAll('unanswered'); // questions this tab asked a leader are now its own to answer
           deps.emit('leader', { isLeader: true });
           this.#refresher.start();
         },
         onStepDown: () => {
           this.#refresher.stop();
+          this.#answers.clear();
           deps.emit('leader', { isLeader: false });
         },
       },
       deps.clock,
-      deps.timing.pollMs,
+      deps.timing,
       ctx.timers,
     );
     this.#refresher = new Refresher(ctx, this.#guard, this.#usage, this.#leadership);
-    this.#asks = new Asks(ctx);
+    this.#asks = new Asks(ctx, () => this.#session.epoch);
+    this.#answers = new Answers(ctx, this.#guard, this.#refresher);
     this.#inbox = new Inbox(ctx, {
       session: this.#session,
       arrivals: this.#arrivals,
       asks: this.#asks,
-      answers: new Answers(ctx, this.#guard, this.#refresher),
+      answers: this.#answers,
       acting: () => this.#leadership.acting(),
-      heardFrom: (key) => {
-        this.#refresher.forget(key);
-        this.#guard.forget(key);
-      },
-      signOut: (epoch) => this.#signOut(epoch, 'remote'),
+      progress: () => this.#guard.progress(),
+      signOut: (epoch) => this.#signOut(epoch),
     });
     this.#resolver = new Resolver(ctx, {
       session: this.#session,
+      presence: this.#presence,
       leadership: this.#leadership,
       asks: this.#asks,
       arrivals: this.#arrivals,
@@ -97,7 +110,7 @@ export class Coordinator {
     this.#stopLifecycle = deps.watchLifecycle({
       revalidate: () => this.revalidate(),
       hide: () => this.#hide(),
-      show: () => this.#join(),
+      show: () => this.#show(),
     });
     this.#join();
   }
@@ -121,43 +134,56 @@ export class Coordinator {
     this.#resolver.onStale(key, reading);
   }
 
-  /** Visible again or back online (R17): every token that is not fresh is revalidated. */
+  /**
+   * Visible again or back online (R17): the tokens of keys this tab still reads that are not
+   * fresh are revalidated through the leader; those of keys it stopped reading are not (R21), and
+   * are dropped once they can no longer be served.
+   */
   revalidate(): void {
-    const now = this.#ctx.clock.now();
-    for (const key of this.#ctx.store.keys()) {
-      const r = this.#ctx.store.read(key, now);
-      if (r && r.freshness !== 'fresh') this.#resolver.onStale(key, r, true);
+    if (this.#session.closed || this.#presence.away) return;
+    const { store, clock } = this.#ctx;
+    const now = clock.now();
+    for (const key of store.keys()) {
+      const r = store.read(key, now);
+      if (!r || r.freshness === 'fresh') continue;
+      if (this.#usage.readHere(key, now)) this.#resolver.onStale(key, r, true);
+      else if (r.freshness === 'unservable') store.delete(key);
     }
   }
 
   /** Sign out everywhere (R13). */
   clear(): void {
-    if (!this.#session.closed) this.#signOut(0, 'local');
+    if (!this.#session.closed) this.#signOut();
   }
 
   async close(): Promise<void> {
     if (this.#session.closed) return;
-    this.#session.close();
+    this.#session.close(); // every pending call rejects \`closed\` now
     this.#stopLifecycle();
-    this.#interrupt(closedError());
+    this.#stopWork(closedError());
+    this.#presence.back(); // work parked for the page's return ends: it sees the close
     await this.#leave();
     this.#ctx.timers.dispose();
   }
 
-  #signOut(atLeastEpoch: number, origin: 'local' | 'remote'): void {
-    this.#session.signOut(atLeastEpoch);
+  /** A sign-out: here (`remote` undefined), or another tab's, with its epoch. */
+  #signOut(remote?: number): void {
+    if (!this.#session.signOut(this.#ctx.clock.now().wall, remote)) return; // that one was applied
+    this.#stopWork(clearedError());
+    this.#ctx.emit('clear', { origin: remote === undefined ? 'local' : 'remote' });
+    if (remote === undefined) this.#post('clear', {});
+  }
+
+  /** Ends what is under way (fetches, questions, waits) and forgets every token and failure. */
+  #stopWork(reason: TokenCacheError): void {
+    const leaving = this.#session.closed || this.#presence.away;
+    this.#asks.endAll('left');
+    this.#arrivals.endAll();
+    this.#guard.abortAll(reason, leaving);
     this.#ctx.store.clear();
     this.#refresher.clear();
     this.#resolver.forgetNudge();
-    this.#interrupt(clearedError());
-    this.#ctx.emit('clear', { origin });
-    if (origin === 'local') this.#post('clear', {});
-  }
-
-  /** Ends every fetch and wait in flight with `error`. */
-  #interrupt(error: TokenCacheError): void {
-    this.#guard.abortAll(error);
-    this.#arrivals.fail(undefined, error);
+    this.#answers.clear();
   }
 
   /** Joins the group (on first use, and back from the back/forward cache): channel, snapshot, election. */
@@ -175,17 +201,25 @@ export class Coordinator {
   }
 
   /**
-   * The page goes (`pagehide`): it closes, navigates away, or enters the back/forward cache
-   * (R11, R22). Leave the group at once, so that the next leader takes over without waiting for
-   * the browser to tear the page down, and no lock or message keeps a cached page out of the
-   * cache or evicts it; drop the tokens, so that a tab restored after a sign-out elsewhere serves
-   * none from before it. Restored, it rejoins and gets them as a snapshot.
+   * The page goes (`pagehide`, `freeze`): it closes, navigates away, or enters the back/forward
+   * cache (R11, R22). Leave the group at once, so that the next leader takes over without waiting
+   * for the browser to tear the page down, and no lock or message keeps a cached page out of the
+   * cache or evicts it; end what is under way (a fetch, a question: neither turns into a fetch of
+   * this tab's); drop the tokens, so that a tab restored after a sign-out elsewhere serves none
+   * from before it. Calls pending wait for the page to come back.
    */
   #hide(): void {
-    this.#asks.giveUpAll();
-    this.#ctx.store.clear();
-    this.#resolver.forgetNudge();
+    if (this.#session.closed || this.#presence.away) return;
+    this.#presence.leave();
+    this.#stopWork(leftError());
     void this.#leave();
+  }
+
+  /** Back (`pageshow` from the back/forward cache, `resume`): rejoin, and the pending calls go on. */
+  #show(): void {
+    if (this.#session.closed || !this.#presence.away) return;
+    this.#join();
+    this.#presence.back();
   }
 
   #leave(): Promise<void> {

@@ -15,16 +15,17 @@ export interface InboxParts {
   readonly answers: Answers;
   /** This tab leads and may answer now (confirmed after a freeze). */
   acting(): Promise<boolean>;
-  /** A token for `key` came from another tab: failures remembered here are history. */
-  heardFrom(key: string): void;
-  /** Another tab signed the group out. */
-  signOut(atLeastEpoch: number): void;
+  /** Another tab's fetch ended (a failure report): a holder of the exclusive lock works. */
+  progress(): void;
+  /** A sign-out this tab did not make: a clear from another tab, or one it learns it missed. */
+  signOut(epoch: number): void;
 }
 
 /**
  * Every message from another tab comes in here: parsed (R14; anything malformed is dropped and
- * counted, never thrown), then applied: tokens and snapshots to the store (verified, never from
- * before a sign-out), clears, acknowledgements, failures, and questions for the leader.
+ * counted, never thrown), then weighed by its sign-out epoch (R13, see Session.hear), then applied:
+ * tokens and snapshots to the store (verified, never from before a sign-out this tab knows of),
+ * clears, acknowledgements, failures, and questions for the leader.
  */
 export class Inbox {
   readonly #ctx: SyncContext;
@@ -37,52 +38,59 @@ export class Inbox {
 
   receive(raw: unknown): void {
     const { session, asks, answers, arrivals } = this.#parts;
+    const { counters, tabId, clock } = this.#ctx;
     if (session.closed) return;
     const parsed = parse(raw, this.#ctx.options.name);
     if (!parsed.ok) {
-      this.#ctx.counters.messagesRejected++;
+      counters.messagesRejected++;
       return;
     }
     const m: Incoming = parsed.message;
-    if (m.from === this.#ctx.tabId) return;
+    if (m.from === tabId) return;
     if (m.type === 'clear') {
-      // Every clear signs this tab out, even one from a tab that had not caught up with the
-      // group's epoch: this tab's epoch only ever rises, past both.
       this.#parts.signOut(m.epoch);
       return;
     }
-    session.adopt(m.epoch);
+    const heard = session.hear(m.epoch, clock.now().wall);
+    if (heard === 'reject') {
+      counters.messagesRejected++;
+      return;
+    }
+    if (heard === 'missed') this.#parts.signOut(m.epoch);
+    // A tab behind this one has not heard of its latest sign-out: what it says about tokens is
+    // from before it. Its questions are acknowledged (it is alive, and so is this leader) but not
+    // answered; it learns of the sign-out from this tab's epoch and asks again.
+    const behind = heard === 'behind';
     switch (m.type) {
       case 'snapshot-request':
         void this.#parts.acting().then((acting) => acting && answers.snapshot(m.from));
         return;
       case 'ask':
-        void this.#parts.acting().then((acting) => acting && answers.ask(m.from, m.id, m.key, m.reason));
+        void this.#parts
+          .acting()
+          .then((acting) => acting && answers.ask(m.from, m.id, m.key, behind ? 'ack-only' : m.reason));
         return;
       case 'ack':
-        if (m.to === this.#ctx.tabId) asks.onAck(m.id);
+        if (m.to === tabId) asks.onAck(m.id);
         return;
       case 'ask-failed':
+        if (behind) return;
+        this.#parts.progress();
         arrivals.fail(m.key, failedElsewhereError(m.code, m.message));
         return;
       case 'token':
-        void this.#apply(m.epoch, m.tokens, 'broadcast');
+        if (!behind) void this.#apply(m.tokens, 'broadcast');
         return;
       case 'snapshot':
-        if (m.to === this.#ctx.tabId) void this.#apply(m.epoch, m.tokens, 'snapshot');
+        if (!behind && m.to === tabId) void this.#apply(m.tokens, 'snapshot');
         return;
     }
   }
 
-  /** Applies tokens from another tab: verified, never from before a sign-out this tab has seen. */
-  async #apply(
-    epoch: number,
-    tokens: readonly ReceivedToken[],
-    source: 'broadcast' | 'snapshot',
-  ): Promise<void> {
+  /** Applies tokens from another tab of this tab's epoch: verified, dropped if a sign-out overtakes them. */
+  async #apply(tokens: readonly ReceivedToken[], source: 'broadcast' | 'snapshot'): Promise<void> {
     const { session, arrivals } = this.#parts;
     const { options, clock, counters, timing } = this.#ctx;
-    if (epoch < session.epoch) return;
     const interrupted = session.mark();
     for (const t of tokens) {
       if (options.verifyToken) {
@@ -98,7 +106,6 @@ export class Inbox {
       const now = clock.now();
       const lifeMs = Math.min(t.expiresAt - now.wall, usableLifeMs(t.claims));
       if (lifeMs <= timing.cutoffMs) continue;
-      this.#parts.heardFrom(t.key);
       arrivals.accept({
         key: t.key,
         token: t.token,
@@ -106,7 +113,7 @@ export class Inbox {
         exp: t.claims.exp,
         lifeMs,
         since: now,
-        epoch,
+        epoch: session.epoch,
         source,
       });
     }

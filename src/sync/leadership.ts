@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { acquire, type Held, type Locks } from '../platform/locks.js';
 import type { Cancel, Timers } from '../platform/timers.js';
-import { backFromFreeze } from '../rules.js';
+import { mustConfirmLead, type Timing } from '../rules.js';
 
 export interface LeadershipEvents {
   onLead(): void;
@@ -19,15 +19,16 @@ export interface LeadershipEvents {
  *
  * A tab that was frozen or hung finds, when it runs again, a backlog of tasks (poll ticks,
  * questions, its app's reads) that may run before it learns that its lock was stolen meanwhile.
- * So the leader's work asks `acting()` first: after a silence longer than two polls it is
- * confirmed with the lock manager before anything is fetched.
+ * So the leader's work asks `acting()` first: after a silence longer than the answer timeout (the
+ * least a follower waits before it steals) it is confirmed with the lock manager before anything
+ * is acknowledged, fetched or broadcast.
  */
 export class Leadership {
   readonly #locks: Locks;
   readonly #name: string;
   readonly #events: LeadershipEvents;
   readonly #clock: Clock;
-  readonly #pollMs: number;
+  readonly #timing: Timing;
   #joined = false;
   /** When this tab last knew it led (monotonic ms). */
   #lastSureMs = 0;
@@ -37,20 +38,22 @@ export class Leadership {
   readonly #timers: Pick<Timers, 'after'>;
   /** A queue request the browser refused, to be made again a poll later. */
   #retry: Cancel | undefined;
+  /** The steal under way: concurrent steals in this tab are one steal (R12). */
+  #stealing: Promise<void> | undefined;
 
   constructor(
     locks: Locks,
     lockName: string,
     events: LeadershipEvents,
     clock: Clock,
-    pollMs: number,
+    timing: Timing,
     timers: Pick<Timers, 'after'>,
   ) {
     this.#locks = locks;
     this.#name = lockName;
     this.#events = events;
     this.#clock = clock;
-    this.#pollMs = pollMs;
+    this.#timing = timing;
     this.#timers = timers;
   }
 
@@ -78,13 +81,22 @@ export class Leadership {
     this.#events.onStepDown();
   }
 
-  /** Takes leadership from a holder that does not answer (R12). */
-  async steal(): Promise<void> {
-    if (!this.#joined || this.#held) return;
+  /** Takes leadership from a holder that does not answer (R12); concurrent calls share one steal. */
+  steal(): Promise<void> {
+    if (!this.#joined || this.#held) return Promise.resolve();
+    this.#stealing ??= this.#steal().finally(() => {
+      this.#stealing = undefined;
+    });
+    return this.#stealing;
+  }
+
+  async #steal(): Promise<void> {
     this.#queued?.abort();
     this.#queued = undefined;
-    const held = await acquire(this.#locks, this.#name, { steal: true });
+    // A refused steal (the page is going away) leaves this tab a follower; it queues again.
+    const held = await acquire(this.#locks, this.#name, { steal: true }).catch(() => null);
     if (held) this.#take(held);
+    else this.#queue();
   }
 
   /** True when another tab holds leadership. */
@@ -95,14 +107,14 @@ export class Leadership {
   }
 
   /**
-   * Whether this tab leads and may do the leader's work now. After a silence longer than two
-   * polls (a freeze, a hang, a suspended machine), only after a round trip to the lock manager,
-   * where a tab learns that its lock was stolen meanwhile (R12).
+   * Whether this tab leads and may do the leader's work now. After a silence longer than the
+   * answer timeout (a freeze, a hang, a suspended machine), only after a round trip to the lock
+   * manager, where a tab learns that its lock was stolen meanwhile (R12).
    */
   acting(): Promise<boolean> {
     if (!this.#held) return Promise.resolve(false);
     const now = this.#clock.now().mono;
-    if (!this.#confirming && !backFromFreeze(now - this.#lastSureMs, this.#pollMs)) {
+    if (!this.#confirming && !mustConfirmLead(now - this.#lastSureMs, this.#timing)) {
       this.#lastSureMs = now;
       return Promise.resolve(true);
     }
@@ -136,7 +148,7 @@ export class Leadership {
         // make this a loop), so that this tab can still take over when the leader goes (R11).
         if (queued.signal.aborted || !this.#joined || this.#retry) return;
         this.#retry = this.#timers.after(
-          this.#pollMs,
+          this.#timing.pollMs,
           () => {
             this.#retry = undefined;
             this.#queue();

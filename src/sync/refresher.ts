@@ -64,7 +64,7 @@ export class Refresher {
     const failed = this.#failures.get(key);
     const now = clock.now();
     if (failed && now.mono < failed.nextMs && store.servable(key, now)) return;
-    this.#guard.fetch(key, 'fresh', false).then(
+    this.#guard.fetch(key, 'fresh', 'refresh').then(
       () => this.#failures.delete(key),
       (error: unknown) => {
         if (isInterruption(error)) return;
@@ -98,7 +98,10 @@ export class Refresher {
       if (!this.#leader.isLeader) return;
       for (const key of due) {
         if (used.has(key)) this.#refreshNow(key);
-        else if (!store.servable(key, clock.now())) store.delete(key);
+        else if (!store.servable(key, clock.now())) {
+          store.delete(key);
+          this.#failures.delete(key);
+        }
       }
     }
     // After the refreshes, which reuse the key locks they still hold.

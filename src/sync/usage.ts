@@ -36,6 +36,11 @@ export class Usage {
     if (!this.#stopTimer) this.#schedule(this.#ctx.timing.idleMs);
   }
 
+  /** True while this tab's last read of `key` is within the idle timeout (always when keys never go idle). */
+  readHere(key: string, now: Instant): boolean {
+    return !this.#idleHere(key, now);
+  }
+
   /** The keys among `keys` that some tab read within the idle timeout. */
   async inUse(keys: readonly string[]): Promise<Set<string>> {
     const now = this.#ctx.clock.now();

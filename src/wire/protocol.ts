@@ -1,5 +1,5 @@
 import { parseToken, type TokenClaims } from '../core/token.js';
-import { isErrorCode, type TokenCacheErrorCode } from '../errors.js';
+import { type FetchFailureCode, isFetchFailureCode, MAX_REPORTED_MESSAGE } from '../errors.js';
 import { isRecord, isShortString } from './guards.js';
 
 /**
@@ -57,7 +57,7 @@ export interface Bodies {
   ask: { readonly id: string; readonly key: string; readonly reason: AskReason };
   ack: { readonly to: string; readonly id: string };
   /** The fetch that tabs were waiting for failed. */
-  'ask-failed': { readonly key: string; readonly code: TokenCacheErrorCode; readonly message: string };
+  'ask-failed': { readonly key: string; readonly code: FetchFailureCode; readonly message: string };
   /** Sign out everywhere (R13). */
   clear: Record<string, never>;
 }
@@ -152,7 +152,12 @@ export function parse(raw: unknown, name: string): Parsed {
     }
     case 'ask-failed': {
       const { key, code, message } = raw;
-      if (!isShortString(key, MAX_KEY_LENGTH) || !isErrorCode(code) || typeof message !== 'string') {
+      // Only a fetch failure, told in a few words (R28): nothing else may end another tab's calls.
+      if (
+        !isShortString(key, MAX_KEY_LENGTH) ||
+        !isFetchFailureCode(code) ||
+        !isShortString(message, MAX_REPORTED_MESSAGE)
+      ) {
         return bad('bad ask-failed');
       }
       return good({ ...base, type: 'ask-failed', key, code, message });

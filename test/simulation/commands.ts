@@ -1,0 +1,209 @@
+import fc from 'fast-check';
+import { vi } from 'vitest';
+import type { EndpointMode } from './endpoint.js';
+import { checkInvariants } from './invariants.js';
+import type { CallKind, Tab, World } from './world.js';
+
+// The steps of a schedule: what users, pages, browsers and the token endpoint do to a group.
+// Each names its tab by index among the tabs opened so far; a step that makes no sense for the
+// tab it names (closing a closed tab) does nothing. After each step, time passes as the step
+// says and the invariants are checked.
+
+/** fast-check's model: the simulation keeps its state in the world itself. */
+export type Model = Record<string, never>;
+type Step = fc.AsyncCommand<Model, World>;
+
+const KEYS = ['a', 'b', 'c'] as const;
+
+async function flush(): Promise<void> {
+  await vi.advanceTimersByTimeAsync(0);
+}
+
+abstract class WorldStep implements Step {
+  check(): boolean {
+    return true;
+  }
+  async run(_model: Model, world: World): Promise<void> {
+    await this.act(world);
+    await flush();
+    checkInvariants(world);
+    if (world.violations.length > 0) throw new Error(`after ${this}:\n${world.violations.join('\n')}`);
+  }
+  abstract act(world: World): Promise<void> | void;
+  abstract toString(): string;
+}
+
+/** The tab `i` names if it is open and running, else undefined. */
+function running(world: World, i: number): Tab | undefined {
+  const tab = world.tabs[i % Math.max(1, world.tabs.length)];
+  return tab && tab.state === 'open' && !tab.runtime.hung ? tab : undefined;
+}
+
+class Open extends WorldStep {
+  act(world: World) {
+    if (world.tabs.filter((t) => t.state === 'open' || t.state === 'away').length < 5) world.open();
+  }
+  toString() {
+    return 'open a tab';
+  }
+}
+
+class Wait extends WorldStep {
+  constructor(readonly ms: number) {
+    super();
+  }
+  async act() {
+    await vi.advanceTimersByTimeAsync(this.ms);
+  }
+  toString() {
+    return `wait ${this.ms} ms`;
+  }
+}
+
+class Call extends WorldStep {
+  constructor(
+    readonly i: number,
+    readonly kind: CallKind | 'peek',
+    readonly key: string,
+  ) {
+    super();
+  }
+  act(world: World) {
+    const tab = running(world, this.i);
+    if (!tab) return;
+    if (this.kind === 'peek') world.peek(tab, this.key);
+    else world.call(tab, this.kind, this.key);
+  }
+  toString() {
+    return `tab ${this.i}: ${this.kind}('${this.key}')`;
+  }
+}
+
+class Clear extends WorldStep {
+  constructor(readonly i: number) {
+    super();
+  }
+  act(world: World) {
+    const tab = running(world, this.i);
+    if (tab) world.clear(tab);
+  }
+  toString() {
+    return `tab ${this.i}: clear()`;
+  }
+}
+
+type Fate = 'close' | 'crash' | 'close-cache' | 'hang' | 'away' | 'revalidate';
+
+/** What happens to a page: closed, crashed, hung for a while, sent to the back/forward cache. */
+class Page extends WorldStep {
+  constructor(
+    readonly i: number,
+    readonly fate: Fate,
+    readonly ms: number,
+  ) {
+    super();
+  }
+  act(world: World) {
+    const tab = running(world, this.i);
+    if (!tab) return;
+    const { runtime } = tab;
+    switch (this.fate) {
+      case 'close': // pagehide, then the browser tears the page down
+        runtime.lifecycle('hide');
+        tab.state = 'closed';
+        setTimeout(() => this.#die(world, tab), 1);
+        return;
+      case 'crash':
+        tab.state = 'crashed';
+        this.#die(world, tab);
+        return;
+      case 'close-cache':
+        void tab.cache.close();
+        tab.state = 'closed';
+        return;
+      case 'hang':
+        world.pause(tab);
+        runtime.hang();
+        setTimeout(() => {
+          world.resume(tab);
+          void runtime.thaw();
+        }, this.ms);
+        return;
+      case 'away': // the back/forward cache: pagehide, nothing runs, then pageshow
+        runtime.lifecycle('hide');
+        tab.state = 'away';
+        world.pause(tab);
+        runtime.hang();
+        setTimeout(() => {
+          if (tab.state !== 'away') return;
+          tab.state = 'open';
+          tab.backAt = world.now;
+          world.resume(tab);
+          void runtime.thaw().then(() => runtime.lifecycle('show'));
+        }, this.ms);
+        return;
+      case 'revalidate':
+        runtime.lifecycle('revalidate');
+        return;
+    }
+  }
+  #die(world: World, tab: Tab) {
+    tab.runtime.crash();
+    world.endpoint.lost(tab.id);
+  }
+  toString() {
+    return `tab ${this.i}: ${this.fate}${this.fate === 'hang' || this.fate === 'away' ? ` ${this.ms} ms` : ''}`;
+  }
+}
+
+class Mode extends WorldStep {
+  constructor(readonly mode: EndpointMode) {
+    super();
+  }
+  act(world: World) {
+    world.endpoint.mode = this.mode;
+  }
+  toString() {
+    return `endpoint: ${this.mode}`;
+  }
+}
+
+const tab = fc.nat(6);
+const key = fc.constantFrom(...KEYS);
+
+/** Every step a schedule is drawn from, weighted towards calls and waiting. */
+export const steps: fc.Arbitrary<Step>[] = [
+  fc.constant(new Open()),
+  fc.constant(new Open()),
+  fc.integer({ min: 1, max: 4_000 }).map((ms) => new Wait(ms)),
+  fc.integer({ min: 1, max: 300 }).map((ms) => new Wait(ms)),
+  fc
+    .tuple(tab, fc.constantFrom<CallKind | 'peek'>('get', 'get', 'get', 'peek', 'force', 'fetch'), key)
+    .map(([i, kind, k]) => new Call(i, kind, k)),
+  fc
+    .tuple(tab, fc.constantFrom<CallKind | 'peek'>('get', 'peek'), key)
+    .map(([i, kind, k]) => new Call(i, kind, k)),
+  tab.map((i) => new Clear(i)),
+  fc
+    .tuple(
+      tab,
+      fc.constantFrom<Fate>('close', 'crash', 'close-cache', 'hang', 'hang', 'away', 'away', 'revalidate'),
+      fc.integer({ min: 100, max: 12_000 }),
+    )
+    .map(([i, fate, ms]) => new Page(i, fate, ms)),
+  fc.constantFrom<EndpointMode>('ok', 'ok', 'fail', 'slow', 'skew-once').map((m) => new Mode(m)),
+];
+
+/** The end of every schedule: everything thaws and returns, the endpoint heals, time passes. */
+export async function settle(world: World): Promise<void> {
+  world.endpoint.mode = 'ok';
+  await vi.advanceTimersByTimeAsync(13_000); // every hang and away period has ended
+  for (let i = 0; i < 20; i++) {
+    await vi.advanceTimersByTimeAsync(500);
+    checkInvariants(world);
+  }
+  const pending = world.calls.filter((c) => c.settledAt === undefined && c.tab.state === 'open');
+  for (const c of pending)
+    world.violations.push(`I3 ${c.tab.id} ${c.kind}('${c.key}') #${c.id} never settled`);
+  if (world.violations.length > 0) throw new Error(`at the end:\n${world.violations.join('\n')}`);
+}

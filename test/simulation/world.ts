@@ -1,0 +1,278 @@
+import { createTokenCacheWith, type TokenCache } from '../../src/create.js';
+import { TokenCacheError } from '../../src/errors.js';
+import { type Locks, memoryLocks } from '../../src/platform/locks.js';
+import { claimsOf } from '../helpers.js';
+import { Bus } from './bus.js';
+import { Endpoint } from './endpoint.js';
+import { TabRuntime } from './tab-runtime.js';
+
+/** The options every simulated tab runs with (fast, so that schedules cross many token lives). */
+export const SIM_OPTIONS = {
+  name: 'sim',
+  pollIntervalMs: 1_000,
+  refreshLeewaySeconds: 4,
+  hardCutoffSeconds: 1,
+  fetchTimeoutMs: 3_000,
+  idleTimeoutSeconds: 15,
+} as const;
+
+/** How long a follower may wait on a leader before it fetches itself (an ack, then the token). */
+const FOLLOWER_WAIT_MS = SIM_OPTIONS.fetchTimeoutMs + 2 * 500 + SIM_OPTIONS.pollIntervalMs;
+
+export type CallKind = 'get' | 'force' | 'fetch';
+
+/** One call of the public API, from its start to its end. */
+export interface Call {
+  readonly id: number;
+  readonly tab: Tab;
+  readonly kind: CallKind;
+  readonly key: string;
+  readonly seq: number;
+  readonly startedAt: number;
+  settledAt?: number;
+  token?: string;
+  error?: string;
+  /** Fake ms the calling tab spent hung or away while the call was pending. */
+  pausedMs: number;
+  /** How many sign-outs its tab had learned of when it started, and when it settled. */
+  readonly learnedAtStart: number;
+  learnedAtEnd?: number;
+}
+
+/** A tab of the simulated browser: its cache, its thread, and what it said. */
+export interface Tab {
+  readonly id: string;
+  readonly runtime: TabRuntime;
+  readonly cache: TokenCache;
+  state: 'open' | 'away' | 'closed' | 'crashed';
+  /** The latest clear (world sequence number) this tab knows of. */
+  knownClear: number;
+  /** How many times it learned of a sign-out (a clear message, a clear event). */
+  learned: number;
+  /** The epoch of the last message it received. */
+  heardEpoch: number;
+  /** When it last went away or hung (fake ms), to discount from its calls' time. */
+  pausedAt?: number;
+  /** The clears that happened while it was away, and when it came back. */
+  awayClears: number[];
+  backAt?: number;
+  /** When it last ran again after a pause (fake ms). */
+  resumedAt: number;
+  clearEvents: number;
+  /** Each token event: the token and the step it came at. */
+  readonly tokenEvents: { token: string; seq: number }[];
+}
+
+/** A clear() somewhere in the group. */
+export interface Clear {
+  readonly seq: number;
+  readonly tab: string;
+  readonly at: number;
+}
+
+/**
+ * The simulated browser: one origin's tabs sharing a lock manager and a channel, one token
+ * endpoint, one fake clock (vitest's); and the record of every call, token and sign-out that the
+ * invariants are checked against.
+ */
+export class World {
+  readonly locks: Locks = memoryLocks();
+  readonly bus = new Bus(2);
+  readonly tabs: Tab[] = [];
+  readonly calls: Call[] = [];
+  readonly clears: Clear[] = [];
+  readonly endpoint: Endpoint;
+  readonly exclusive: boolean;
+  readonly violations: string[] = [];
+  /** Which clear each sign-out epoch on the channel stands for. */
+  readonly #clearOfEpoch = new Map<number, number>();
+  #seq = 0;
+
+  constructor(exclusive: boolean) {
+    this.exclusive = exclusive;
+    this.endpoint = new Endpoint(() => this.nextSeq());
+    const isClear = (data: unknown) => (data as { type?: unknown } | null)?.type === 'clear';
+    const epochOf = (data: unknown) => Number((data as { epoch?: unknown } | null)?.epoch);
+    this.bus.onPost = (from, data) => {
+      if (!isClear(data)) return undefined;
+      const seq = [...this.clears].reverse().find((c) => c.tab === from)?.seq;
+      if (seq !== undefined) this.#clearOfEpoch.set(epochOf(data), seq);
+      return seq;
+    };
+    this.bus.onDeliver = ({ to, data, tag }) => {
+      const tab = this.tabs.find((t) => t.id === to);
+      if (!tab) return;
+      if (process.env.SIM_TRACE)
+        console.log(`${to} <- ${(data as { type: string }).type} at ${this.now % 100_000}`);
+      tab.heardEpoch = epochOf(data);
+      if (typeof tag === 'number') this.#learn(tab, tag);
+    };
+  }
+
+  nextSeq(): number {
+    return ++this.#seq;
+  }
+
+  get now(): number {
+    return Date.now();
+  }
+
+  open(): Tab {
+    const id = `t${this.tabs.length + 1}`;
+    const runtime = new TabRuntime();
+    const cache = createTokenCacheWith(
+      {
+        ...SIM_OPTIONS,
+        fetchToken: this.endpoint.fetchTokenFor(id, runtime),
+        exclusiveFetch: this.exclusive,
+      },
+      {
+        tabId: id,
+        locks: runtime.locks(this.locks),
+        timers: runtime.timers(),
+        openTransport: this.bus.transportFor(id, runtime),
+        watchLifecycle: runtime.watchLifecycle,
+      },
+    );
+    const tab: Tab = {
+      id,
+      runtime,
+      cache,
+      state: 'open',
+      knownClear: this.clears.at(-1)?.seq ?? 0,
+      learned: 0,
+      heardEpoch: 0,
+      awayClears: [],
+      resumedAt: 0,
+      clearEvents: 0,
+      tokenEvents: [],
+    };
+    cache.on('token', ({ token }) => {
+      tab.tokenEvents.push({ token, seq: this.nextSeq() });
+      this.#checkNotBeforeClear(tab, token, 'stored (token event)');
+    });
+    if (process.env.SIM_TRACE) {
+      cache.on('leader', ({ isLeader }) => console.log(`${id} leader=${isLeader} at ${this.now % 100_000}`));
+      cache.on('token', ({ token, source }) =>
+        console.log(`${id} token ${claimsOf(token).jti} ${source} at ${this.now % 100_000}`),
+      );
+      cache.on('clear', ({ origin }) => console.log(`${id} clear ${origin} at ${this.now % 100_000}`));
+    }
+    cache.on('clear', ({ origin }) => {
+      tab.clearEvents++;
+      // Its own clear, or the one the message it is handling knows of (a clear, or news of a missed one).
+      const seq = origin === 'local' ? this.clears.at(-1)?.seq : this.#clearOfEpoch.get(tab.heardEpoch);
+      this.#learn(tab, seq ?? 0);
+    });
+    this.tabs.push(tab);
+    cache.peekToken(); // joins the group
+    return tab;
+  }
+
+  /** A call of the public API in `tab`, recorded from start to end. */
+  call(tab: Tab, kind: CallKind, key: string): void {
+    const call: Call = {
+      id: this.calls.length,
+      tab,
+      kind,
+      key,
+      seq: this.nextSeq(),
+      startedAt: this.now,
+      pausedMs: 0,
+      learnedAtStart: tab.learned,
+    };
+    this.calls.push(call);
+    const p =
+      kind === 'fetch'
+        ? tab.cache.getToken(key) // tokens.fetch is getToken plus a header; its retry is unit-tested
+        : tab.cache.getToken(key, { forceRefresh: kind === 'force' });
+    p.then(
+      (token) => this.#settle(call, token, undefined),
+      (error: unknown) =>
+        this.#settle(call, undefined, error instanceof TokenCacheError ? error.code : String(error)),
+    );
+  }
+
+  peek(tab: Tab, key: string): void {
+    const token = tab.cache.peekToken(key);
+    if (token !== null) this.#handed(tab, token, `peekToken('${key}')`);
+  }
+
+  clear(tab: Tab): void {
+    const c: Clear = { seq: this.nextSeq(), tab: tab.id, at: this.now };
+    this.clears.push(c);
+    for (const t of this.tabs) if (t.state === 'away') t.awayClears.push(c.seq);
+    tab.cache.clear();
+  }
+
+  /** The tab stops running (hung, or in the back/forward cache): its calls' clocks stop. */
+  pause(tab: Tab): void {
+    tab.pausedAt ??= this.now;
+  }
+
+  resume(tab: Tab): void {
+    if (tab.pausedAt === undefined) return;
+    const paused = this.now - tab.pausedAt;
+    for (const call of this.calls)
+      if (call.tab === tab && call.settledAt === undefined) call.pausedMs += paused;
+    tab.pausedAt = undefined;
+    tab.resumedAt = this.now;
+  }
+
+  /**
+   * I4: a follower fetches only when the leader did not answer in time (R4, R8, R12): never while
+   * a leader runs that has not been paused within the time a follower waits for it.
+   */
+  #followerFetch(tabId: string, seq: number): void {
+    const tab = this.tabs.find((t) => t.id === tabId);
+    if (!tab || tab.cache.isLeader) return;
+    const since = this.now - FOLLOWER_WAIT_MS;
+    const leader = this.tabs.find(
+      (t) =>
+        t !== tab &&
+        t.cache.isLeader &&
+        t.state === 'open' &&
+        t.pausedAt === undefined &&
+        t.resumedAt < since,
+    );
+    if (leader)
+      this.violations.push(`I4 follower ${tab.id} fetched (#${seq}) while ${leader.id} led and ran`);
+  }
+
+  #learn(tab: Tab, seq: number): void {
+    tab.learned++;
+    tab.knownClear = Math.max(tab.knownClear, seq);
+  }
+
+  #settle(call: Call, token: string | undefined, error: string | undefined): void {
+    call.settledAt = this.now;
+    if (call.tab.pausedAt !== undefined) call.pausedMs += this.now - call.tab.pausedAt;
+    call.token = token;
+    call.error = error;
+    call.learnedAtEnd = call.tab.learned;
+    if (token) this.#handed(call.tab, token, `${call.kind}('${call.key}') #${call.id}`);
+  }
+
+  /** A token reached the app in `tab`: checked at once for I1 and I2. */
+  #handed(tab: Tab, token: string, what: string): void {
+    const jti = String(claimsOf(token).jti);
+    const issued = this.endpoint.issued.get(jti);
+    if (!issued) return void this.violations.push(`${tab.id} ${what}: a token the endpoint never issued`);
+    if (this.now >= issued.issuedAt + issued.ttlMs) {
+      this.violations.push(
+        `I1 ${tab.id} ${what}: ${jti} handed out ${this.now - issued.issuedAt} ms after issue (ttl ${issued.ttlMs})`,
+      );
+    }
+    this.#checkNotBeforeClear(tab, token, what);
+  }
+
+  /** I2: a tab that knows of a clear never serves or stores a token fetched before it. */
+  #checkNotBeforeClear(tab: Tab, token: string, what: string): void {
+    const issued = this.endpoint.issued.get(String(claimsOf(token).jti));
+    if (issued && issued.request.seq < tab.knownClear) {
+      this.violations.push(
+        `I2 ${tab.id} ${what}: ${issued.jti} was fetched (#${issued.request.seq}) before the clear #${tab.knownClear} this tab knows of`,
+      );
+    }
+  }
+}
