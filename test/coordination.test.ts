@@ -1,8 +1,9 @@
 import { BroadcastChannel } from 'broadcast-channel';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { TokenCache } from '../src/create.js';
 import type { TokenCacheError } from '../src/index.js';
+import { mainThreadTimers, type Timers } from '../src/platform/timers.js';
 import { PROTOCOL, VERSION } from '../src/wire/protocol.js';
 import { across, closeNow, groupOf, leaders, silenceable } from './group.js';
 import { pass, useSimulatedTabs } from './helpers.js';
@@ -271,26 +272,30 @@ describe('R14: validation of incoming messages', () => {
     await across(hostile.close());
   });
 
-  it('a message claiming the largest generation cannot stop sign-out from reaching every tab', async () => {
+  it('a message claiming the largest epoch is dropped and counted: sign-outs still order tokens (R28)', async () => {
     const caches = await group(3);
     await across(caches[0]?.getToken());
     const hostile = new BroadcastChannel('tab-token-cache:test');
-    const posted = hostile.postMessage({
-      p: PROTOCOL,
-      v: VERSION,
-      name: 'test',
-      from: 'mallory',
-      epoch: Number.MAX_SAFE_INTEGER,
-      type: 'snapshot-request',
-    });
-    await pass(50);
-    await posted;
-    caches[1]?.clear();
-    await pass(50);
-    for (const c of caches) {
-      expect(c.peekToken()).toBeNull();
-      expect(c.stats().messagesRejected).toBe(0);
+    for (const type of ['snapshot-request', 'clear'] as const) {
+      void hostile.postMessage({
+        p: PROTOCOL,
+        v: VERSION,
+        name: 'test',
+        from: 'mallory',
+        epoch: Number.MAX_SAFE_INTEGER,
+        type,
+      });
     }
+    await pass(50);
+    for (const c of caches) expect(c.stats().messagesRejected).toBe(1); // the clear signs out, the other is dropped
+    // A token fetched before the next sign-out must not come back after it.
+    tabs.server.latencyMs = 500;
+    const late = caches[0]?.getToken().catch((e: unknown) => (e as TokenCacheError).code);
+    await pass(100);
+    caches[1]?.clear();
+    await pass(1_000);
+    expect(await late).toBe('cleared');
+    for (const c of caches) expect(c.peekToken()).toBeNull();
     await across(hostile.close());
   });
 
@@ -332,34 +337,49 @@ describe('R14: validation of incoming messages', () => {
   });
 });
 
-describe('R17: visible again', () => {
-  it('a follower that becomes visible asks the leader to revalidate stale tokens', async () => {
+describe('R17: visible again, online again', () => {
+  /**
+   * A leader whose poll never ticks (a background tab whose timer is held back), while its lock
+   * and channel work: only the follower's revalidation can get the stale token refreshed.
+   */
+  const pollHeldBack = (): Timers => {
+    const base = mainThreadTimers();
+    return { kind: 'main', every: () => () => {}, after: base.after, dispose: base.dispose };
+  };
+
+  it.each([
+    ['becomes visible', 'document', 'visibilitychange'],
+    ['comes back online', 'window', 'online'],
+  ] as const)('a follower that %s asks the leader to revalidate stale tokens', async (_, target, event) => {
     const listeners = new Map<string, () => void>();
-    const fakeDoc = {
+    const fake = {
       visibilityState: 'visible',
       addEventListener: (type: string, fn: () => void) => listeners.set(type, fn),
       removeEventListener: () => {},
     };
-    (globalThis as { document?: unknown }).document = fakeDoc;
+    vi.stubGlobal(target, fake);
     try {
-      const leaderControl = silenceable();
-      const leader = open({}, leaderControl);
+      const leader = open({}, { timers: pollHeldBack() });
       await pass(200);
       const follower = open();
       await pass(200);
-      const token = await across(follower.getToken(), 1_100);
-      leaderControl.silence(true);
-      await pass(9_000); // the leader's poll stops, the watch has not yet fired
-      leaderControl.silence(false);
+      const token = await across(follower.getToken(), 100);
+      expect(leader.isLeader).toBe(true);
       expect(tabs.server.requests).toBe(1);
-      await pass(37_000); // stale now, but it is the follower that notices first
-      listeners.get('visibilitychange')?.();
+      await pass(45_000); // 59 s usable, leeway 15 s: stale since 44 s, and nobody has refreshed it
+      expect(tabs.server.requests).toBe(1);
+      listeners.get(event)?.();
       await pass(50);
       expect(tabs.server.requests).toBe(2);
-      expect(follower.peekToken()).not.toBe(token);
+      // Through the leader: the follower asked, the leader fetched and broadcast.
+      expect(leader.stats().fetches).toBe(2);
+      expect(follower.stats().fetches).toBe(0);
       expect(leader.isLeader).toBe(true);
+      const fresh = leader.peekToken();
+      expect(fresh).not.toBe(token);
+      expect(follower.peekToken()).toBe(fresh);
     } finally {
-      delete (globalThis as { document?: unknown }).document;
+      vi.unstubAllGlobals();
     }
   });
 });

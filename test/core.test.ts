@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { TokenCacheError } from '../src/index.js';
+import { across } from './group.js';
 import { claimsOf, pass, settledNow, useSimulatedTabs } from './helpers.js';
 
 const tabs = useSimulatedTabs();
@@ -113,13 +114,27 @@ describe('R4, R7: deduplication and isolation', () => {
 });
 
 describe('R6: monotonic replacement', () => {
-  it('a token with an older iat never replaces a newer one', async () => {
+  it('a token with an older iat never replaces a newer servable one; forceRefresh still gets the brand-new one', async () => {
     const { cache, token } = await leaderWithToken();
     tabs.server.skewMs = -3_600_000; // the next token is issued an hour "earlier"
     const forced = await cache.getToken('default', { forceRefresh: true });
     expect(tabs.server.requests).toBe(2);
-    expect(forced).toBe(token);
-    expect(cache.peekToken()).toBe(token);
+    expect(forced).not.toBe(token); // what the caller asked for: the token the server just issued
+    expect(claimsOf(forced).jti).toBe('jti-2');
+    expect(cache.peekToken()).toBe(token); // the cache keeps the newer-issued one while it is servable
+  });
+
+  it('a held token that can no longer be served blocks nothing, whatever its iat says', async () => {
+    tabs.server.skewMs = 86_400_000; // one token from a server whose clock stepped a day ahead
+    const { cache, token } = await leaderWithToken();
+    tabs.server.skewMs = 0;
+    await pass(60_000); // it expires; every refresh meanwhile brought an older-issued token
+    const next = await cache.getToken();
+    expect(next).not.toBe(token);
+    expect(cache.peekToken()).toBe(next);
+    const requests = tabs.server.requests;
+    await pass(60_000);
+    expect(tabs.server.requests - requests).toBe(1); // one refresh per lifetime again, not one per read
   });
 });
 
@@ -318,38 +333,135 @@ describe('R19, R20: close, SSR, storage', () => {
 
   it('imports in Node with no window, touching no browser global', async () => {
     expect('window' in globalThis).toBe(false);
-    const mod = await import('../src/index.js');
+    // Browser globals, watched: a read or a write of any of them while the library loads is
+    // recorded (those Node has, such as BroadcastChannel, keep their value; the others read as
+    // undefined, as they do in Node).
+    const names = [
+      'window',
+      'self',
+      'document',
+      'navigator',
+      'location',
+      'history',
+      'localStorage',
+      'sessionStorage',
+      'indexedDB',
+      'cookieStore',
+      'BroadcastChannel',
+      'Worker',
+      'addEventListener',
+      'removeEventListener',
+    ];
+    const touched: string[] = [];
+    const saved = new Map(names.map((n) => [n, Object.getOwnPropertyDescriptor(globalThis, n)]));
+    for (const name of names) {
+      const had = saved.get(name);
+      Object.defineProperty(globalThis, name, {
+        configurable: true,
+        get: () => {
+          touched.push(name);
+          return had?.get ? had.get.call(globalThis) : had?.value;
+        },
+        set: () => {
+          touched.push(`${name} =`);
+        },
+      });
+    }
+    // The module cache would hand back the library this file imported before the watch began:
+    // load it anew, so that whatever it does at load runs now.
+    vi.resetModules();
+    let mod: typeof import('../src/index.js');
+    try {
+      mod = await import('../src/index.js');
+    } finally {
+      for (const name of names) {
+        const had = saved.get(name);
+        if (had) Object.defineProperty(globalThis, name, had);
+        else delete (globalThis as Record<string, unknown>)[name];
+      }
+    }
+    expect(mod.TokenCacheError).not.toBe(TokenCacheError); // loaded anew, not from the cache
     expect(typeof mod.createTokenCache).toBe('function');
+    expect(touched).toEqual([]);
+    expect('window' in globalThis).toBe(false);
   });
 
   it('writes nothing to localStorage, sessionStorage, IndexedDB or cookies', async () => {
+    // Stand-ins that record every operation on them and on everything they hand out: reads,
+    // writes, property definitions and deletions, calls (a method called bound or not), `new`.
     const touched: string[] = [];
-    const spy = (name: string) =>
-      new Proxy(
-        {},
-        {
-          get: (_t, prop) => {
-            touched.push(`${name}.${String(prop)}`);
-            return () => undefined;
-          },
+    const spy = (path: string): unknown => {
+      const note = (what: string) => {
+        touched.push(what);
+        return true;
+      };
+      const of = (prop: string | symbol) => `${path}.${String(prop)}`;
+      return new Proxy(function stub() {}, {
+        get: (_t, prop) => {
+          note(of(prop));
+          return prop === 'then' ? undefined : spy(of(prop)); // not a thenable: awaiting one must not hang
         },
-      );
-    vi.stubGlobal('localStorage', spy('localStorage'));
-    vi.stubGlobal('sessionStorage', spy('sessionStorage'));
-    vi.stubGlobal('indexedDB', spy('indexedDB'));
-    vi.stubGlobal('document', spy('document'));
+        set: (_t, prop) => note(`${of(prop)} =`),
+        defineProperty: (_t, prop) => note(`define ${of(prop)}`),
+        deleteProperty: (_t, prop) => note(`delete ${of(prop)}`),
+        has: (_t, prop) => note(`${String(prop)} in ${path}`),
+        getOwnPropertyDescriptor: (t, prop) => {
+          note(`descriptor ${of(prop)}`);
+          return Reflect.getOwnPropertyDescriptor(t, prop);
+        },
+        ownKeys: (t) => {
+          note(`keys of ${path}`);
+          return Reflect.ownKeys(t);
+        },
+        setPrototypeOf: () => note(`setPrototypeOf ${path}`),
+        apply: (_t, _this, args) => {
+          note(`${path}(${args.length} args)`);
+          return spy(`${path}()`);
+        },
+        construct: () => {
+          note(`new ${path}`);
+          return spy(`new ${path}`) as object;
+        },
+      });
+    };
+    const stores = ['localStorage', 'sessionStorage', 'indexedDB', 'cookieStore'];
+    const stubs = new Map<string, unknown>(stores.map((name) => [name, spy(name)]));
+    stubs.set('document', spy('document'));
+    // window.localStorage and the like reach the same stand-ins; the rest of window is recorded too.
+    const win = spy('window') as object;
+    stubs.set(
+      'window',
+      new Proxy(win, {
+        get: (t, prop, r) => (stubs.has(String(prop)) ? stubs.get(String(prop)) : Reflect.get(t, prop, r)),
+      }),
+    );
+    for (const [name, stub] of stubs) vi.stubGlobal(name, stub);
     try {
-      const cache = tabs.open();
+      // Loaded anew after the stand-ins are in place, so that whatever the library captures at
+      // load (a bound `setItem`, say) is captured from them.
+      vi.resetModules();
+      const { createTokenCacheWith } = await import('../src/create.js');
+      const make = () =>
+        createTokenCacheWith({ name: 'test', fetchToken: tabs.server.fetchToken }, { locks: tabs.locks });
+      const leader = make();
+      await leader.getToken();
       await pass(100);
-      await cache.getToken();
-      await pass(60_000);
-      cache.clear();
-      const closing = cache.close();
+      const follower = make();
+      await pass(100);
+      await across(follower.getToken('other'), 100);
+      await across(follower.getToken('other', { forceRefresh: true }), 100);
+      await pass(60_000); // refreshes, broadcasts
+      follower.peekToken();
+      follower.clear();
+      await across(follower.getToken(), 100);
+      const closing = Promise.all([leader.close(), follower.close()]);
       await pass(50);
       await closing;
+      for (const [name, stub] of stubs)
+        expect((globalThis as Record<string, unknown>)[name], name).toBe(stub);
     } finally {
       vi.unstubAllGlobals();
     }
-    expect(touched.filter((t) => !t.startsWith('document.') || t.includes('cookie'))).toEqual([]);
+    expect(touched.filter((t) => /localStorage|sessionStorage|indexedDB|cookie/i.test(t))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenCache } from '../src/create.js';
+import type { TokenCacheError } from '../src/errors.js';
 import { memoryLocks } from '../src/platform/locks.js';
 import { across, countingTimers, fakeLifecycle, groupOf, leaders, recordingTransport } from './group.js';
 import { pass, useSimulatedTabs } from './helpers.js';
@@ -50,25 +51,73 @@ describe('R22: the back/forward cache', () => {
     expect(channel.received.length).toBe(heard);
   });
 
-  it('a tab restored after a sign-out elsewhere serves no token from before it, and the next read fetches anew', async () => {
-    const page = fakeLifecycle();
-    const caches = await group(2);
-    const away = open({}, { watchLifecycle: page.watch });
-    await pass(100);
-    const before = await across(caches[0]?.getToken(), 100);
-    expect(away.peekToken()).toBe(before);
-    page.hide();
-    caches[1]?.clear();
-    await pass(100);
-    page.show();
-    await pass(100);
-    expect(away.peekToken()).toBeNull();
-    const after = await across(away.getToken(), 100);
-    expect(after).not.toBe(before);
-    expect(tabs.server.requests).toBe(2);
-    await pass(50);
-    for (const c of caches) expect(c.peekToken()).toBe(after);
-  });
+  it.each([
+    ['the leader is fetching for it', true],
+    ['its question is not yet answered', false],
+  ])(
+    'a tab restored after a sign-out elsewhere learns of it on return (a call pending in it as it left: %s)',
+    async (_, answered) => {
+      // Every token whose request started before the sign-out.
+      const fromBefore = new Set<string>();
+      let signedOut = false;
+      const fetchToken: typeof tabs.server.fetchToken = async (key, init) => {
+        const before = !signedOut;
+        const token = await tabs.server.fetchToken(key, init);
+        if (before) fromBefore.add(token);
+        return token;
+      };
+      const page = fakeLifecycle();
+      const caches = await group(2, { fetchToken });
+      const away = open({ fetchToken }, { watchLifecycle: page.watch });
+      await pass(100);
+      const before = await across(caches[0]?.getToken(), 100);
+      expect(away.peekToken()).toBe(before);
+      expect(away.isLeader).toBe(false);
+      const clears: string[] = [];
+      away.on('clear', ({ origin }) => clears.push(origin));
+      const served: string[] = [];
+      away.on('token', ({ token }) => served.push(token));
+      // A call pending in the tab as it goes.
+      tabs.server.latencyMs = 1_000;
+      const pending = away.getToken('other').then(
+        (token) => ({ token }),
+        (error: TokenCacheError) => ({ error: error.code }),
+      );
+      if (answered) {
+        await pass(100);
+        expect(tabs.server.requests).toBe(2); // the leader fetches it
+      }
+      page.hide();
+      await pass(10);
+      signedOut = true;
+      caches[1]?.clear(); // while it is away: it hears nothing
+      await pass(2_000); // what was fetched before the sign-out has had time to come back
+      tabs.server.latencyMs = 0;
+      page.show();
+      expect(away.peekToken()).toBeNull(); // it cannot know yet, and serves nothing from before
+      await pass(100);
+      // Back, it has learnt of the sign-out and kept what R13 and R22 promise.
+      const outcome = await Promise.race([pending, Promise.resolve('still pending')]);
+      expect({
+        clears,
+        pending: outcome,
+        peek: away.peekToken(),
+        peekOther: away.peekToken('other'),
+      }).toEqual({
+        clears: ['remote'],
+        pending: { error: 'cleared' },
+        peek: null,
+        peekOther: null,
+      });
+      // The next read fetches anew; no token from before the sign-out is ever served.
+      const after = (await across(away.getToken(), 100)) as string;
+      served.push(after);
+      expect(after).not.toBe(before);
+      expect(served.filter((t) => fromBefore.has(t))).toEqual([]);
+      await pass(50);
+      for (const c of caches) expect(c.peekToken()).toBe(after);
+    },
+  );
 });
 
 describe('R19: a cache starts on first use', () => {

@@ -309,6 +309,8 @@ describe('POST /api/token', () => {
       accepted: 0,
       rejected: 0,
       reuseDetected: 0,
+      inFlight: 1,
+      maxInFlight: 1,
     });
     expect(settled).toBe(false);
 
@@ -340,8 +342,71 @@ describe('POST /api/token', () => {
     abort.abort();
     await expect(pending).rejects.toThrow();
     await aborted; // the server noticed the disconnect
+    expect(await h.stats()).toMatchObject({ requests: 1, inFlight: 0, maxInFlight: 1 });
     manual.release();
     expect((await h.stats()).requests).toBe(1);
+  });
+
+  it('counts the requests in flight and the most at once; a reset starts the most from those in flight', async () => {
+    const gate = gatedSleep();
+    const h = await start({ sleep: gate.sleep, latencyMs: 1000 });
+    const first = h.post('/api/token', { key: 'a' });
+    const second = h.post('/api/token', { key: 'b' });
+    await gate.arrived(2);
+    expect(await h.stats()).toMatchObject({ requests: 2, inFlight: 2, maxInFlight: 2 });
+    await h.post('/api/stats/reset');
+    expect(await h.stats()).toMatchObject({ requests: 0, inFlight: 2, maxInFlight: 2 });
+    gate.release();
+    expect((await first).status).toBe(200);
+    expect((await second).status).toBe(200);
+    expect(await h.stats()).toMatchObject({ inFlight: 0, maxInFlight: 2 });
+    await h.post('/api/stats/reset');
+    await h.token('c'); // one at a time: never more than one in flight
+    await h.token('c');
+    expect(await h.stats()).toMatchObject({ requests: 2, inFlight: 0, maxInFlight: 1 });
+    expect(h.tokens.stats.maxInFlight).toBe(1);
+  });
+
+  it('skewNextSeconds: the next token is dated that far ahead (iat, exp = iat + ttl), then the step is over by itself', async () => {
+    const h = await start({ ttlSeconds: 5 });
+    const iat0 = Math.floor(T0 / 1000);
+    const set = await h.post('/api/control', { skewNextSeconds: 86_400 });
+    expect(await set.json()).toMatchObject({ skewNextSeconds: 86_400, ttlSeconds: 5 });
+
+    // An answer that signs nothing leaves the step pending.
+    await h.post('/api/control', { mode: 'garbage' });
+    expect((await h.post('/api/token', { key: 'a' })).status).toBe(200);
+    await h.post('/api/control', { mode: 'fail' });
+    expect((await h.post('/api/token', { key: 'a' })).status).toBe(503);
+    await h.post('/api/control', { mode: 'ok' });
+    expect(h.tokens.control.skewNextSeconds).toBe(86_400);
+
+    h.clock.now += 2_000;
+    const skewed = decodeJwt(await h.token('a'));
+    expect(skewed.iat).toBe(iat0 + 2 + 86_400);
+    expect(skewed.exp).toBe(iat0 + 2 + 86_400 + 5);
+    expect(await (await h.get('/api/control')).json()).toMatchObject({ skewNextSeconds: 0 });
+    const after = decodeJwt(await h.token('a'));
+    expect(after.iat).toBe(iat0 + 2);
+    expect(after.exp).toBe(iat0 + 2 + 5);
+
+    // The history shows the step set and over (the settings changed twice more for the modes).
+    const steps = h.tokens
+      .history()
+      .events.flatMap((event) => (event.kind === 'control' ? [event.control.skewNextSeconds] : []));
+    expect(steps).toEqual([86_400, 86_400, 86_400, 86_400, 0]);
+  });
+
+  it('skewNextSeconds: a step back works too; out of range or not an integer is 400 and changes nothing', async () => {
+    const h = await start();
+    await h.post('/api/control', { skewNextSeconds: -30 });
+    expect(decodeJwt(await h.token()).iat).toBe(Math.floor(T0 / 1000) - 30);
+    for (const value of [604_801, -604_801, 1.5, '60', null]) {
+      const res = await h.post('/api/control', { skewNextSeconds: value, mode: 'fail' });
+      expect(res.status).toBe(400);
+      expect(await errorOf(res)).toMatch(/^skewNextSeconds must be an integer between -604800 and 604800/);
+    }
+    expect(h.tokens.control).toMatchObject({ skewNextSeconds: 0, mode: 'ok' });
   });
 
   it('waits out the latency with the default sleep', async () => {
@@ -359,23 +424,43 @@ describe('POST /api/control', () => {
     const res = await h.post('/api/control', {});
     expect(res.status).toBe(200);
     expectJsonHeaders(res);
-    expect(await res.json()).toEqual({ ttlSeconds: 60, latencyMs: 0, mode: 'ok', rotation: false });
+    expect(await res.json()).toEqual({
+      ttlSeconds: 60,
+      latencyMs: 0,
+      mode: 'ok',
+      rotation: false,
+      skewNextSeconds: 0,
+    });
 
     const set = await h.post('/api/control', {
       ttlSeconds: 3600,
       latencyMs: 60_000,
       mode: 'garbage',
       rotation: true,
+      skewNextSeconds: 0,
     });
     expect(await set.json()).toEqual({
       ttlSeconds: 3600,
       latencyMs: 60_000,
       mode: 'garbage',
       rotation: true,
+      skewNextSeconds: 0,
     });
     const lower = await h.post('/api/control', { ttlSeconds: 2, latencyMs: 0 });
-    expect(await lower.json()).toEqual({ ttlSeconds: 2, latencyMs: 0, mode: 'garbage', rotation: true });
-    expect(h.tokens.control).toEqual({ ttlSeconds: 2, latencyMs: 0, mode: 'garbage', rotation: true });
+    expect(await lower.json()).toEqual({
+      ttlSeconds: 2,
+      latencyMs: 0,
+      mode: 'garbage',
+      rotation: true,
+      skewNextSeconds: 0,
+    });
+    expect(h.tokens.control).toEqual({
+      ttlSeconds: 2,
+      latencyMs: 0,
+      mode: 'garbage',
+      rotation: true,
+      skewNextSeconds: 0,
+    });
   });
 
   it('GET answers the control state, rotation included', async () => {
@@ -383,13 +468,20 @@ describe('POST /api/control', () => {
     const res = await h.get('/api/control');
     expect(res.status).toBe(200);
     expectJsonHeaders(res);
-    expect(await res.json()).toEqual({ ttlSeconds: 30, latencyMs: 0, mode: 'ok', rotation: true });
+    expect(await res.json()).toEqual({
+      ttlSeconds: 30,
+      latencyMs: 0,
+      mode: 'ok',
+      rotation: true,
+      skewNextSeconds: 0,
+    });
     await h.post('/api/control', { rotation: false });
     expect(await (await h.get('/api/control')).json()).toEqual({
       ttlSeconds: 30,
       latencyMs: 0,
       mode: 'ok',
       rotation: false,
+      skewNextSeconds: 0,
     });
   });
 
@@ -412,7 +504,13 @@ describe('POST /api/control', () => {
     expect(res.status).toBe(400);
     expectJsonHeaders(res);
     expect(await errorOf(res)).toBe(message);
-    expect(h.tokens.control).toEqual({ ttlSeconds: 60, latencyMs: 0, mode: 'ok', rotation: false });
+    expect(h.tokens.control).toEqual({
+      ttlSeconds: 60,
+      latencyMs: 0,
+      mode: 'ok',
+      rotation: false,
+      skewNextSeconds: 0,
+    });
   });
 
   it('answers 400 to unknown fields, malformed JSON and a non-object body', async () => {
@@ -420,7 +518,7 @@ describe('POST /api/control', () => {
     const unknown = await h.post('/api/control', { ttl: 5 });
     expect(unknown.status).toBe(400);
     expect(await errorOf(unknown)).toMatch(
-      /unknown field.*"ttl".*allowed: ttlSeconds, latencyMs, mode, rotation/,
+      /unknown field.*"ttl".*allowed: ttlSeconds, latencyMs, mode, rotation, skewNextSeconds/,
     );
     const malformed = await h.post('/api/control', '{mode: ok}');
     expect(malformed.status).toBe(400);
@@ -430,7 +528,13 @@ describe('POST /api/control', () => {
     expect(await errorOf(scalar)).toMatch(/must be a JSON object, got 5/);
     const nul = await h.post('/api/control', 'null');
     expect(nul.status).toBe(400);
-    expect(h.tokens.control).toEqual({ ttlSeconds: 60, latencyMs: 0, mode: 'ok', rotation: false });
+    expect(h.tokens.control).toEqual({
+      ttlSeconds: 60,
+      latencyMs: 0,
+      mode: 'ok',
+      rotation: false,
+      skewNextSeconds: 0,
+    });
   });
 });
 
@@ -793,13 +897,23 @@ describe('stats', () => {
       accepted: 1,
       rejected: 1,
       reuseDetected: 0,
+      inFlight: 0,
+      maxInFlight: 1,
     });
     expect(h.tokens.stats.requests).toBe(4);
 
     const reset = await h.post('/api/stats/reset');
     expect(reset.status).toBe(200);
     expectJsonHeaders(reset);
-    const zero = { requests: 0, byKey: {}, accepted: 0, rejected: 0, reuseDetected: 0 };
+    const zero = {
+      requests: 0,
+      byKey: {},
+      accepted: 0,
+      rejected: 0,
+      reuseDetected: 0,
+      inFlight: 0,
+      maxInFlight: 0,
+    };
     expect(await reset.json()).toEqual(zero);
     expect(await h.stats()).toEqual(zero);
     // The control state is not a counter.
@@ -822,6 +936,8 @@ describe('stats', () => {
       accepted: 0,
       rejected: 0,
       reuseDetected: 0,
+      inFlight: 0,
+      maxInFlight: 0,
     });
     expect(h.tokens.stats.reuseDetected).toBe(0);
     // Counters only: the live session still refreshes, the revoked family stays revoked.
@@ -845,7 +961,7 @@ describe('GET /api/history', () => {
     expectJsonHeaders(res);
     return (await res.json()) as ServerHistory;
   };
-  const settings = { ttlSeconds: 60, latencyMs: 0, mode: 'ok', rotation: false } as const;
+  const settings = { ttlSeconds: 60, latencyMs: 0, mode: 'ok', rotation: false, skewNextSeconds: 0 } as const;
 
   it('starts empty: the server clock, a five-minute window, the settings at its start', async () => {
     const h = await start();

@@ -141,7 +141,9 @@ describe('the edge bounds: lock steals (R12, R26), the call bound (R27), peer fo
   });
   it('every call settles within fetchTimeoutMs + 2 answer timeouts + one poll', () => {
     expect(callBoundMs(defaults)).toBe(17_000);
-    expect(callBoundMs({ ...defaults, pollMs: 500, answerTimeoutMs: 250, fetchTimeoutMs: 3_000 })).toBe(4_000);
+    expect(callBoundMs({ ...defaults, pollMs: 500, answerTimeoutMs: 250, fetchTimeoutMs: 3_000 })).toBe(
+      4_000,
+    );
   });
   it('a peer forces one fetch per key per poll', () => {
     expect(peerForceWindowMs(5_000)).toBe(5_000);

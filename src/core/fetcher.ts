@@ -13,8 +13,11 @@ export interface FetchDeps {
   readonly cutoffMs: number;
   readonly clock: Clock;
   readonly timers: Timers;
-  /** Told of the app's fetchToken call itself, which may outlive the library's wait for it (R26). */
-  readonly started?: (call: Promise<unknown>) => void;
+  /**
+   * Told of the app's fetchToken call itself, which may outlive the library's wait for it (R26),
+   * and of the signal that aborts it (on timeout, clear, close).
+   */
+  readonly started?: (call: Promise<unknown>, signal: AbortSignal) => void;
 }
 
 /**
@@ -46,7 +49,7 @@ export async function fetchEntry(
   let jwt: unknown;
   try {
     const call = Promise.resolve().then(() => deps.fetchToken(key, { signal: controller.signal }));
-    deps.started?.(call);
+    deps.started?.(call, controller.signal);
     jwt = await Promise.race([call, timedOut, aborted]);
   } catch (cause) {
     if (cause instanceof TokenCacheError) throw cause;

@@ -79,15 +79,20 @@ export class TokenStore {
    */
   offer(entry: Entry, now: Instant): OfferResult {
     const current = this.#entries.get(entry.key);
+    if (current?.token === entry.token) return 'same';
     if (current && this.freshness(remainingMs(current, now)) !== 'unservable') {
       if (entry.iat < current.iat) return 'older';
-      if (entry.token === current.token) return 'same';
       // Of two tokens issued in one second, the one with less life left stays out; on a tie the
       // later one wins (a forceRefresh after a 401: the token it replaces may be revoked).
       if (entry.iat === current.iat && remainingMs(entry, now) < remainingMs(current, now)) return 'same';
     }
     this.#entries.set(entry.key, entry);
     return 'stored';
+  }
+
+  /** Keeps only the entries `keep` says yes to. */
+  retain(keep: (entry: Entry) => boolean): void {
+    for (const [key, entry] of this.#entries) if (!keep(entry)) this.#entries.delete(key);
   }
 
   delete(key: string): void {

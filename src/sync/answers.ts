@@ -1,33 +1,26 @@
-import type { Cancel } from '../platform/timers.js';
-import { peerForceWindowMs } from '../rules.js';
 import type { AskReason, WireToken } from '../wire/protocol.js';
 import { wire } from './arrivals.js';
 import type { Need, SyncContext } from './context.js';
 import { type FetchGuard, reportFailure } from './fetch-guard.js';
+import { PeerForces } from './peer-forces.js';
 import type { Refresher } from './refresher.js';
-
-/** A forced fetch for peers: when the window of the last one ends, and the one queued for then. */
-interface ForceWindow {
-  readonly untilMs: number;
-  queued?: Cancel;
-}
 
 /**
  * The leader's side of the conversation: it acknowledges every question at once (R12), answers
  * with the tokens it holds (R10: snapshots), and fetches what a follower misses, once (R4), within
- * the outage budget (R24). A peer's `force` makes it fetch at most once per key per poll (R28):
- * those that come within the window are answered together by one fetch at its end.
+ * the outage budget (R24); a peer's `force` goes to PeerForces (R28).
  */
 export class Answers {
   readonly #ctx: SyncContext;
   readonly #guard: FetchGuard;
   readonly #refresher: Refresher;
-  readonly #forced = new Map<string, ForceWindow>();
+  readonly #forces: PeerForces;
 
   constructor(ctx: SyncContext, guard: FetchGuard, refresher: Refresher) {
     this.#ctx = ctx;
     this.#guard = guard;
     this.#refresher = refresher;
+    this.#forces = new PeerForces(ctx, guard);
   }
 
   /** Sends tab `to` the servable tokens of `keys` (all by default). */
@@ -52,30 +45,13 @@ export class Answers {
       return;
     }
     if (reason === 'stale') this.#refresher.refresh(key);
-    else if (reason === 'force') this.#force(key);
+    else if (reason === 'force') this.#forces.ask(from, key);
     else this.#fetchFor(from, key, 'servable');
   }
 
-  /** Ends the force windows (the tab steps down, leaves, or is signed out). */
+  /** Forgets the forced fetches pending (the tab steps down, leaves, or is signed out). */
   clear(): void {
-    for (const w of this.#forced.values()) w.queued?.();
-    this.#forced.clear();
-  }
-
-  #force(key: string): void {
-    if (this.#guard.fetching(key)) return; // the fetch under way answers it: its token is new to the asker
-    const now = this.#ctx.clock.now().mono;
-    const window = this.#forced.get(key);
-    if (!window || now >= window.untilMs) {
-      this.#forced.set(key, { untilMs: now + peerForceWindowMs(this.#ctx.timing.pollMs) });
-      this.#fetchFor(undefined, key, 'new');
-      return;
-    }
-    window.queued ??= this.#ctx.timers.after(window.untilMs - now, () => {
-      if (this.#forced.get(key) !== window) return;
-      this.#forced.delete(key);
-      this.#force(key);
-    });
+    this.#forces.clear();
   }
 
   /** Fetches for followers: the token is broadcast (and sent to `to`), a failure reported. */

@@ -1,10 +1,12 @@
-import { type Entry, expiresAt } from '../core/store.js';
+import { type Entry, expiresAt, remainingMs } from '../core/store.js';
 import type { TokenCacheError } from '../errors.js';
 import type { WireToken } from '../wire/protocol.js';
 import type { Need, SyncContext } from './context.js';
 
 interface Waiter {
   readonly need: Need;
+  /** The token held for the key when the wait began: for `new`, not an answer. */
+  readonly before: string | undefined;
   resolve(entry: Entry | undefined): void;
   reject(error: TokenCacheError): void;
 }
@@ -43,9 +45,11 @@ export class Arrivals {
       this.#onStored(entry);
     }
     const servable = store.servable(entry.key, now);
-    const waiters = this.#waiters.get(entry.key);
-    if (servable && waiters) {
-      for (const w of [...waiters]) if (stored || w.need !== 'new') w.resolve(servable);
+    // A brand-new token answers `new` even where the cache keeps an older-issued servable one (R6).
+    const brandNew = store.freshness(remainingMs(entry, now)) === 'unservable' ? undefined : entry;
+    for (const w of [...(this.#waiters.get(entry.key) ?? [])]) {
+      const answer = w.need !== 'new' ? servable : stored ? servable : brandNew;
+      if (answer && (w.need !== 'new' || answer.token !== w.before)) w.resolve(answer);
     }
     return { servable, stored };
   }
@@ -78,6 +82,7 @@ export class Arrivals {
       };
       const waiter: Waiter = {
         need,
+        before: this.#ctx.store.read(key, this.#ctx.clock.now())?.entry.token,
         resolve: (entry) => {
           done();
           resolve(entry);

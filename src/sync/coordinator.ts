@@ -96,7 +96,7 @@ export class Coordinator {
       answers: this.#answers,
       acting: () => this.#leadership.acting(),
       progress: () => this.#guard.progress(),
-      signOut: (epoch) => this.#signOut(epoch),
+      signOut: (epoch, missed) => this.#signOut(epoch, missed),
     });
     this.#resolver = new Resolver(ctx, {
       session: this.#session,
@@ -167,8 +167,8 @@ export class Coordinator {
   }
 
   /** A sign-out: here (`remote` undefined), or another tab's, with its epoch. */
-  #signOut(remote?: number): void {
-    if (!this.#session.signOut(this.#ctx.clock.now().wall, remote)) return; // that one was applied
+  #signOut(remote?: number, missed = false): void {
+    if (!this.#session.signOut(this.#ctx.clock.now().wall, remote, missed)) return; // that one was applied
     this.#stopWork(clearedError());
     this.#ctx.emit('clear', { origin: remote === undefined ? 'local' : 'remote' });
     if (remote === undefined) this.#post('clear', {});

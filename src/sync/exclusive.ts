@@ -44,6 +44,7 @@ export class ExclusiveLock {
         if (waiting.signal.reason !== STEAL || signal.aborted) throw error;
         return acquire(locks, name, { steal: true, signal });
       });
+      this.progress(); // this tab's other waiters wait for this holder from now on
       return this.#hold(held as Held);
     } finally {
       stop();

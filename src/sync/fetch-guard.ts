@@ -1,33 +1,26 @@
 import { fetchEntry } from '../core/fetcher.js';
 import type { Entry } from '../core/store.js';
 import { asTokenCacheError, isFetchFailureCode, MAX_REPORTED_MESSAGE, TokenCacheError } from '../errors.js';
-import { acquire, type Held } from '../platform/locks.js';
-import type { Cancel } from '../platform/timers.js';
-import { arrivalWaitMs, lockStealAfterMs, outageWindowMs } from '../rules.js';
+import { arrivalWaitMs, outageWindowMs } from '../rules.js';
 import type { Arrivals } from './arrivals.js';
 import type { Need, SyncContext } from './context.js';
 import { ExclusiveLock } from './exclusive.js';
+import { KeyLocks } from './key-locks.js';
 import type { Session } from './session.js';
 
 /**
  * Every call of fetchToken goes through here, so that a key is fetched once among all tabs:
  * - in this tab, concurrent fetches of a key share one promise (R4);
- * - among tabs, the fetch runs under the key's Web Lock `…:fetch:<key>`, taken only if free; a
+ * - among tabs, the fetch runs under the key's Web Lock (sync/key-locks.ts), taken only if free; a
  *   tab that finds it taken waits for the holder's broadcast instead, and fetches itself only as
- *   a last resort; the holder keeps it a little after publishing, so the others hold the token
- *   before one could take the lock again;
+ *   a last resort;
  * - with `exclusiveFetch`, one lock `…:fetch` for all keys is held around every fetchToken call
  *   (R26, sync/exclusive.ts), so at most one runs at a time in the whole group;
- * - a lock is taken from its holder only after `lockStealAfterMs` (R12): past its fetch timeout;
  * - the outage budget (R24): a failed fetch is the answer to the key's other callers for one poll
  *   interval; only `forceRefresh` ('new') fetches anyway.
  */
-interface KeptLock {
-  readonly held: Held;
-  readonly untilMs: number;
-  /** The grace timer, where no poll ends the grace. */
-  stopGrace?: Cancel;
-}
+
+type Interrupted = () => TokenCacheError | undefined;
 
 /** Who a fetch is for: the leader's work (`leader`, `refresh`), or a follower's own caller. */
 export type FetchBy = 'leader' | 'refresh' | 'caller';
@@ -47,8 +40,7 @@ export class FetchGuard {
   readonly #session: Session;
   readonly #arrivals: Arrivals;
   readonly #inflight = new Map<string, Promise<Entry | undefined>>();
-  /** Key locks kept for the grace period after a fetch, reused by this tab's next fetch of the key. */
-  readonly #heldKeyLocks = new Map<string, KeptLock>();
+  readonly #keyLocks: KeyLocks;
   readonly #tab: GuardedTab;
   readonly #recentFailures = new Map<string, { error: TokenCacheError; untilMs: number }>();
   readonly #aborts = new Set<AbortController>();
@@ -60,6 +52,7 @@ export class FetchGuard {
     this.#session = session;
     this.#arrivals = arrivals;
     this.#exclusive = new ExclusiveLock(ctx);
+    this.#keyLocks = new KeyLocks(ctx, arrivals);
   }
 
   /** True while this tab fetches `key`. */
@@ -85,7 +78,9 @@ export class FetchGuard {
     if (need !== 'new' && failed && this.failedRecently(key)) return Promise.reject(failed.error);
     const running = this.#inflight.get(key);
     if (running && need !== 'new') return running;
-    const p = this.#underKeyLock(key, need, by).finally(() => {
+    // Whatever overtakes the fetch from here on (a sign-out, a close) ends it (R13).
+    const interrupted = this.#session.mark(key);
+    const p = this.#underKeyLock(key, need, by, interrupted).finally(() => {
       if (this.#inflight.get(key) === p) this.#inflight.delete(key);
     });
     this.#inflight.set(key, p);
@@ -109,105 +104,64 @@ export class FetchGuard {
   abortAll(error: TokenCacheError, leaving = false): void {
     for (const controller of this.#aborts) controller.abort(error);
     this.#aborts.clear();
+    this.#inflight.clear(); // a later caller never joins work from before
     this.#recentFailures.clear();
     if (!leaving) return;
     this.releaseKept(true);
     this.#exclusive.releaseAll();
   }
 
-  /** Lets go of the key locks whose grace period is over (at every poll), or of all of them. */
+  /** Lets go of the grace locks whose time is over (at every poll), or of all of them. */
   releaseKept(all = false): void {
-    const now = this.#ctx.clock.now().mono;
-    for (const [key, kept] of [...this.#heldKeyLocks]) {
-      if (!all && now < kept.untilMs) continue;
-      this.#release(key, kept);
-    }
+    this.#keyLocks.releaseGraces(all);
   }
 
   /** The poll stopped: the grace periods still running end by timer. */
   graceByTimer(): void {
-    for (const [key, kept] of this.#heldKeyLocks) if (!kept.stopGrace) this.#armGrace(key, kept);
+    this.#keyLocks.graceByTimer();
   }
 
-  async #underKeyLock(key: string, need: Need, by: FetchBy): Promise<Entry | undefined> {
-    const kept = this.#heldKeyLocks.get(key);
-    this.#heldKeyLocks.delete(key);
-    kept?.stopGrace?.();
-    const got = kept ? { held: kept.held } : await this.#keyLock(key, need);
+  async #underKeyLock(
+    key: string,
+    need: Need,
+    by: FetchBy,
+    interrupted: Interrupted,
+  ): Promise<Entry | undefined> {
+    const tab = this.#tab;
+    const got = await this.#keyLocks.take(key, need, tab.leads, tab.leaving);
     if (got && 'entry' in got) return got.entry;
-    const held = got?.held;
-    if (held) {
+    if (got) {
+      // What this tab publishes (a token, or a failure report) gets a moment to reach the others
+      // before the next fetcher could start: the grace lock.
+      let published = false;
       try {
-        return this.#arrivals.satisfied(key, need) ?? (await this.#fetchOnce(key, by));
+        const held = this.#arrivals.satisfied(key, need);
+        if (held) return held;
+        const entry = await this.#fetchOnce(key, need, by, interrupted);
+        published = entry !== undefined;
+        return entry;
       } catch (error) {
         // Tabs waiting for this tab's broadcast (the lock told them it was fetching) learn at once.
-        reportFailure(this.#ctx, key, error);
+        published = reportFailure(this.#ctx, key, error);
         throw error;
       } finally {
-        this.#keep(key, held);
+        // The grace lock first: a tab that gets the key lock next sees that a token just came.
+        if (published && !tab.leaving()) await this.#keyLocks.published(key, tab.polling(), tab.leaving);
+        got.held.release();
       }
     }
     if (by === 'refresh') return undefined;
     const arrived = await this.#arrivals.waitFor(key, need, arrivalWaitMs(this.#ctx.timing));
-    return arrived ?? (await this.#fetchOnce(key, by));
-  }
-
-  /**
-   * The key's lock if it is free. Else null, or for the leader, which must refresh: the lock when
-   * its holder lets it go, or the token the holder delivers, whichever comes first; else, after
-   * `lockStealAfterMs`, the lock taken from the holder, which is frozen or gone (a leader that
-   * froze holding it, R12), never before its fetch could have timed out.
-   */
-  async #keyLock(key: string, need: Need): Promise<{ held: Held } | { entry: Entry } | null> {
-    const { locks, timing, lockName } = this.#ctx;
-    const name = lockName(`fetch:${key}`);
-    const free = await acquire(locks, name, { ifAvailable: true });
-    if (free) return { held: free };
-    if (!this.#tab.leads()) return null;
-    const waiting = new AbortController();
-    const queued = acquire(locks, name, { signal: waiting.signal }).catch(() => null);
-    const arrived = this.#arrivals.waitFor(key, need, lockStealAfterMs(timing), waiting.signal);
-    const first = await Promise.race([queued.then((held) => ({ held })), arrived.then((entry) => ({ entry }))]);
-    waiting.abort();
-    if ('held' in first && first.held) return { held: first.held };
-    void queued.then((held) => held?.release()); // granted as the token came: not needed
-    if ('entry' in first && first.entry) return { entry: first.entry };
-    if (!this.#tab.leads() || this.#tab.leaving()) return null; // not this tab's to take
-    const taken = await acquire(locks, name, { steal: true }).catch(() => null);
-    return taken && { held: taken };
-  }
-
-  /** Keeps a key lock for the grace period: a polling tab ends it at a poll, others by a timer. */
-  #keep(key: string, held: Held): void {
-    if (this.#tab.leaving()) {
-      held.release(); // a tab leaving the group keeps no lock (R22)
-      return;
-    }
-    const kept: KeptLock = { held, untilMs: this.#ctx.clock.now().mono + this.#ctx.timing.lockGraceMs };
-    this.#heldKeyLocks.set(key, kept);
-    if (!this.#tab.polling()) this.#armGrace(key, kept);
-  }
-
-  #armGrace(key: string, kept: KeptLock): void {
-    const left = Math.max(0, kept.untilMs - this.#ctx.clock.now().mono);
-    kept.stopGrace = this.#ctx.timers.after(
-      left,
-      () => {
-        if (this.#heldKeyLocks.get(key) === kept) this.#release(key, kept);
-      },
-      true,
-    );
-  }
-
-  #release(key: string, kept: KeptLock): void {
-    kept.stopGrace?.();
-    kept.held.release();
-    this.#heldKeyLocks.delete(key);
+    return arrived ?? (await this.#fetchOnce(key, need, by, interrupted));
   }
 
   /** One call of fetchToken. A clear() or close() while it runs drops its token (R13). */
-  async #fetchOnce(key: string, by: FetchBy): Promise<Entry | undefined> {
-    const interrupted = this.#session.mark(key);
+  async #fetchOnce(
+    key: string,
+    need: Need,
+    by: FetchBy,
+    interrupted: Interrupted,
+  ): Promise<Entry | undefined> {
     const epoch = this.#session.epoch;
     const controller = new AbortController();
     this.#aborts.add(controller);
@@ -221,8 +175,8 @@ export class FetchGuard {
         exclusive?.release();
         return undefined; // leadership moved on while this waited: the new leader answers
       }
-      return await this.#call(key, epoch, controller, interrupted, (call) => {
-        if (exclusive) this.#exclusive.releaseAfter(exclusive, call, controller.signal);
+      return await this.#call(key, need, epoch, controller, interrupted, (call, aborted) => {
+        if (exclusive) this.#exclusive.releaseAfter(exclusive, call, aborted);
       });
     } catch (error) {
       throw interrupted() ?? asTokenCacheError(error);
@@ -234,10 +188,11 @@ export class FetchGuard {
 
   async #call(
     key: string,
+    need: Need,
     epoch: number,
     controller: AbortController,
-    interrupted: () => TokenCacheError | undefined,
-    started: (call: Promise<unknown>) => void,
+    interrupted: Interrupted,
+    started: (call: Promise<unknown>, aborted: AbortSignal) => void,
   ): Promise<Entry> {
     const { counters, emit, clock, timers, timing, options } = this.#ctx;
     counters.fetches++;
@@ -272,13 +227,15 @@ export class FetchGuard {
     if (stop) throw stop;
     this.#recentFailures.delete(key);
     const { servable, stored } = this.#arrivals.accept(entry);
-    // The caller gets the token it fetched, unless the cache holds a newer servable one (R6).
-    return stored ? entry : (servable ?? entry);
+    // The caller gets the token it fetched, unless the cache holds a newer servable one (R6) and
+    // the caller did not ask for a brand-new one.
+    return stored || need === 'new' ? entry : (servable ?? entry);
   }
 }
 
-/** Tells the tabs waiting for a fetch of `key` that it failed: a fetch failure only (R28). */
-export function reportFailure(ctx: SyncContext, key: string, error: unknown): void {
-  if (!(error instanceof TokenCacheError) || !isFetchFailureCode(error.code)) return;
+/** Tells the tabs waiting for a fetch of `key` that it failed: a fetch failure only (R28). True if told. */
+export function reportFailure(ctx: SyncContext, key: string, error: unknown): boolean {
+  if (!(error instanceof TokenCacheError) || !isFetchFailureCode(error.code)) return false;
   ctx.post('ask-failed', { key, code: error.code, message: error.message.slice(0, MAX_REPORTED_MESSAGE) });
+  return true;
 }

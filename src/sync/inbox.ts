@@ -17,8 +17,8 @@ export interface InboxParts {
   acting(): Promise<boolean>;
   /** Another tab's fetch ended (a failure report): a holder of the exclusive lock works. */
   progress(): void;
-  /** A sign-out this tab did not make: a clear from another tab, or one it learns it missed. */
-  signOut(epoch: number): void;
+  /** A sign-out this tab did not make: a clear from another tab, or one it learns it `missed`. */
+  signOut(epoch: number, missed: boolean): void;
 }
 
 /**
@@ -48,7 +48,7 @@ export class Inbox {
     const m: Incoming = parsed.message;
     if (m.from === tabId) return;
     if (m.type === 'clear') {
-      this.#parts.signOut(m.epoch);
+      this.#parts.signOut(m.epoch, false);
       return;
     }
     const heard = session.hear(m.epoch, clock.now().wall);
@@ -56,7 +56,10 @@ export class Inbox {
       counters.messagesRejected++;
       return;
     }
-    if (heard === 'missed') this.#parts.signOut(m.epoch);
+    if (heard === 'missed') this.#parts.signOut(m.epoch, true);
+    // A sign-out from before this tab started, news to it: what it fetched itself came after it;
+    // what it took from other tabs may have come from one that had not heard of it either.
+    if (heard === 'adopt') this.#ctx.store.retain((entry) => entry.source === 'fetch');
     // A tab behind this one has not heard of its latest sign-out: what it says about tokens is
     // from before it. Its questions are acknowledged (it is alive, and so is this leader) but not
     // answered; it learns of the sign-out from this tab's epoch and asks again.
@@ -65,11 +68,14 @@ export class Inbox {
       case 'snapshot-request':
         void this.#parts.acting().then((acting) => acting && answers.snapshot(m.from));
         return;
-      case 'ask':
-        void this.#parts
-          .acting()
-          .then((acting) => acting && answers.ask(m.from, m.id, m.key, behind ? 'ack-only' : m.reason));
+      case 'ask': {
+        // A question answered after a sign-out that overtook it here is answered with nothing.
+        const interrupted = session.mark();
+        void this.#parts.acting().then((acting) => {
+          if (acting) answers.ask(m.from, m.id, m.key, behind || interrupted() ? 'ack-only' : m.reason);
+        });
         return;
+      }
       case 'ack':
         if (m.to === tabId) asks.onAck(m.id);
         return;

@@ -62,23 +62,28 @@ export class Session {
     if (e === this.#epoch) return 'same';
     if (e < this.#epoch) return 'behind';
     if (e > epochCeiling(wall)) return 'reject';
-    if (millisecondOf(e) > this.#startedAt) return 'missed';
+    // (A sign-out in the millisecond this tab started may have come after it: missed, to be safe.)
+    if (millisecondOf(e) >= this.#startedAt) return 'missed';
     this.#epoch = e;
     return 'adopt';
   }
 
   /**
-   * Signs this tab out, for a clear() here (`remote` undefined) or from another tab with its
-   * epoch. Returns false for a sign-out this tab has applied already: the one it knows as its
-   * latest, or one from an earlier millisecond (everything before it is gone already).
+   * Signs this tab out: for a clear() here (`remote` undefined); for another tab's clear with its
+   * epoch; or for a sign-out it learns it `missed` (`hear`), whose epoch it takes as it is.
+   * Returns false for a clear this tab has applied already: the one it knows as its latest, or
+   * one from an earlier millisecond (everything before it is gone already). Two clears of one
+   * millisecond that did not know of each other are both applied, and every tab that applies both
+   * ends on one epoch past both, so that what either tab sent before it heard of the other's is
+   * from before a sign-out everywhere.
    */
-  signOut(wall: number, remote?: number): boolean {
-    if (remote === undefined) {
-      this.#epoch = Math.max(epochOf(wall, this.#slot), this.#epoch + 1);
-    } else {
-      if (remote === this.#epoch || millisecondOf(remote) < millisecondOf(this.#epoch)) return false;
-      this.#epoch = Math.max(this.#epoch, Math.min(remote, epochCeiling(wall)));
-    }
+  signOut(wall: number, remote?: number, missed = false): boolean {
+    const mine = this.#epoch;
+    if (remote === undefined) this.#epoch = Math.max(epochOf(wall, this.#slot), mine + 1);
+    else if (missed) this.#epoch = remote;
+    else if (remote === mine || millisecondOf(remote) < millisecondOf(mine)) return false;
+    else if (millisecondOf(remote) > millisecondOf(mine)) this.#epoch = Math.min(remote, epochCeiling(wall));
+    else this.#epoch = Math.max(remote, mine) + 1;
     this.#signOuts++;
     this.#interruptAll(() => clearedError());
     return true;

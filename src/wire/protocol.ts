@@ -156,7 +156,8 @@ export function parse(raw: unknown, name: string): Parsed {
       if (
         !isShortString(key, MAX_KEY_LENGTH) ||
         !isFetchFailureCode(code) ||
-        !isShortString(message, MAX_REPORTED_MESSAGE)
+        typeof message !== 'string' ||
+        message.length > MAX_REPORTED_MESSAGE
       ) {
         return bad('bad ask-failed');
       }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { vi } from 'vitest';
 import type { EndpointMode } from './endpoint.js';
 import { checkInvariants } from './invariants.js';
+import { type Fate, pageFates } from './pages.js';
 import type { CallKind, Tab, World } from './world.js';
 
 // The steps of a schedule: what users, pages, browsers and the token endpoint do to a group.
@@ -92,8 +93,6 @@ class Clear extends WorldStep {
   }
 }
 
-type Fate = 'close' | 'crash' | 'close-cache' | 'hang' | 'away' | 'revalidate';
-
 /** What happens to a page: closed, crashed, hung for a while, sent to the back/forward cache. */
 class Page extends WorldStep {
   constructor(
@@ -105,51 +104,7 @@ class Page extends WorldStep {
   }
   act(world: World) {
     const tab = running(world, this.i);
-    if (!tab) return;
-    const { runtime } = tab;
-    switch (this.fate) {
-      case 'close': // pagehide, then the browser tears the page down
-        runtime.lifecycle('hide');
-        tab.state = 'closed';
-        setTimeout(() => this.#die(world, tab), 1);
-        return;
-      case 'crash':
-        tab.state = 'crashed';
-        this.#die(world, tab);
-        return;
-      case 'close-cache':
-        void tab.cache.close();
-        tab.state = 'closed';
-        return;
-      case 'hang':
-        world.pause(tab);
-        runtime.hang();
-        setTimeout(() => {
-          world.resume(tab);
-          void runtime.thaw();
-        }, this.ms);
-        return;
-      case 'away': // the back/forward cache: pagehide, nothing runs, then pageshow
-        runtime.lifecycle('hide');
-        tab.state = 'away';
-        world.pause(tab);
-        runtime.hang();
-        setTimeout(() => {
-          if (tab.state !== 'away') return;
-          tab.state = 'open';
-          tab.backAt = world.now;
-          world.resume(tab);
-          void runtime.thaw().then(() => runtime.lifecycle('show'));
-        }, this.ms);
-        return;
-      case 'revalidate':
-        runtime.lifecycle('revalidate');
-        return;
-    }
-  }
-  #die(world: World, tab: Tab) {
-    tab.runtime.crash();
-    world.endpoint.lost(tab.id);
+    if (tab) pageFates[this.fate](world, tab, this.ms);
   }
   toString() {
     return `tab ${this.i}: ${this.fate}${this.fate === 'hang' || this.fate === 'away' ? ` ${this.ms} ms` : ''}`;

@@ -40,6 +40,8 @@ export class Endpoint {
   ttlSeconds = 20;
   latencyMs = 20;
   slowMs = 4_000;
+  /** The app's fetchToken ignores its abort signal: the request runs to its end regardless. */
+  ignoresAbort = false;
   readonly requests: TokenRequest[] = [];
   readonly issued = new Map<string, Issued>();
   /** Reuse: a refresh token presented again while the request that used it was answered or in flight. */
@@ -87,6 +89,7 @@ export class Endpoint {
           });
         }, wait);
         const onAbort = () => {
+          if (this.ignoresAbort) return;
           clearTimeout(timer);
           settle();
           reject(signal.reason);

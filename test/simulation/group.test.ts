@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, expect, test, vi } from 'vitest';
 import { type Model, settle, steps } from './commands.js';
+import { freshClock } from './scenario.js';
 import { World } from './world.js';
 
 // The model-based simulation of a group (SPEC §4, issue 16): 2 to 5 tabs of one name on the
@@ -18,15 +19,6 @@ const seed = process.env.SIM_SEED === undefined ? undefined : Number(process.env
 const path = process.env.SIM_PATH;
 const replayPath = process.env.SIM_REPLAY;
 const numRuns = Number(process.env.SIM_RUNS) || 1_000;
-
-/** A fresh fake clock for each schedule (both Date and performance), so that a seed replays exactly. */
-function freshClock(): void {
-  vi.useRealTimers();
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
-    now: new Date('2026-01-01T00:00:00Z'),
-  });
-}
 
 afterEach(() => {
   vi.useRealTimers();

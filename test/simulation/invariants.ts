@@ -67,9 +67,14 @@ function noRefreshTokenTwice(world: World): void {
 function outageBudget(world: World): void {
   const failing = world.endpoint.requests.filter((r) => r.mode === 'fail');
   for (const [i, r] of failing.entries()) {
+    // A sign-out between two requests (or a tab learning of one) starts anew (R13: the next
+    // getToken fetches).
+    const signedOutAfter = (s: { seq: number }) =>
+      world.learnings.some((l) => l.seq > r.seq && l.seq < s.seq) ||
+      world.clears.some((c) => c.seq > r.seq && c.seq < s.seq);
     const window = failing
       .slice(i + 1)
-      .filter((s) => s.key === r.key && s.startedAt - r.startedAt < pollIntervalMs);
+      .filter((s) => s.key === r.key && s.startedAt - r.startedAt < pollIntervalMs && !signedOutAfter(s));
     if (window.length === 0) continue;
     const last = window.at(-1) ?? r;
     const forced = world.calls.filter(

@@ -84,6 +84,8 @@ export class World {
   readonly endpoint: Endpoint;
   readonly exclusive: boolean;
   readonly violations: string[] = [];
+  /** Each time a tab learned of a sign-out (a clear message, a clear event), in step order. */
+  readonly learnings: { tab: string; seq: number }[] = [];
   /** Which clear each sign-out epoch on the channel stands for. */
   readonly #clearOfEpoch = new Map<number, number>();
   #seq = 0;
@@ -99,13 +101,21 @@ export class World {
       if (seq !== undefined) this.#clearOfEpoch.set(epochOf(data), seq);
       return seq;
     };
+    this.endpoint.onRequest = (request) => {
+      if (process.env.SIM_TRACE)
+        console.log(`#${request.seq} ${request.tab} '${request.key}' at ${request.startedAt % 100_000}`);
+      this.#followerFetch(request.tab, request.seq);
+      this.#askedSinceClear(request.tab, request.key, request.seq);
+    };
     this.bus.onDeliver = ({ to, data, tag }) => {
       const tab = this.tabs.find((t) => t.id === to);
       if (!tab) return;
       if (process.env.SIM_TRACE)
         console.log(`${to} <- ${(data as { type: string }).type} at ${this.now % 100_000}`);
       tab.heardEpoch = epochOf(data);
-      if (typeof tag === 'number') this.#learn(tab, tag);
+      // A message tells of the sign-out its epoch stands for (a clear, or a tab that knows one).
+      const told = typeof tag === 'number' ? tag : this.#clearOfEpoch.get(tab.heardEpoch);
+      if (told !== undefined) this.#learn(tab, told);
     };
   }
 
@@ -139,7 +149,7 @@ export class World {
       runtime,
       cache,
       state: 'open',
-      knownClear: this.clears.at(-1)?.seq ?? 0,
+      knownClear: 0, // a tab opened after a sign-out learns of it from the group
       learned: 0,
       heardEpoch: 0,
       awayClears: [],
@@ -239,8 +249,24 @@ export class World {
       this.violations.push(`I4 follower ${tab.id} fetched (#${seq}) while ${leader.id} led and ran`);
   }
 
+  /**
+   * I2: nothing started before a sign-out makes a request after it. A tab that knows of a clear
+   * requests a key only once some call asked for it since (a clear drops every token, so nothing
+   * is left to refresh).
+   */
+  #askedSinceClear(tabId: string, key: string, seq: number): void {
+    const tab = this.tabs.find((t) => t.id === tabId);
+    if (!tab || tab.knownClear === 0) return;
+    const asked = this.calls.some((c) => c.key === key && c.seq > tab.knownClear && c.seq < seq);
+    if (!asked)
+      this.violations.push(
+        `I2 ${tabId} requested '${key}' (#${seq}) after clear #${tab.knownClear}, unasked`,
+      );
+  }
+
   #learn(tab: Tab, seq: number): void {
     tab.learned++;
+    this.learnings.push({ tab: tab.id, seq: this.nextSeq() });
     tab.knownClear = Math.max(tab.knownClear, seq);
   }
 

@@ -1,0 +1,57 @@
+import type { Tab, World } from './world.js';
+
+// What can happen to a page, as the browser does it: each takes the world, the tab, and how long
+// (hang, away). Used by the random schedules (commands.ts) and by scripted scenarios.
+
+export type Fate = 'close' | 'crash' | 'close-cache' | 'hang' | 'away' | 'revalidate';
+
+function die(world: World, tab: Tab): void {
+  tab.runtime.crash();
+  world.endpoint.lost(tab.id);
+}
+
+export const pageFates: Record<Fate, (world: World, tab: Tab, ms: number) => void> = {
+  /** pagehide, then the browser tears the page down: its locks go, its channel closes. */
+  close(world, tab) {
+    tab.runtime.lifecycle('hide');
+    tab.state = 'closed';
+    setTimeout(() => die(world, tab), 1);
+  },
+  /** Gone with no pagehide: only the browser frees its locks. */
+  crash(world, tab) {
+    tab.state = 'crashed';
+    die(world, tab);
+  },
+  /** The app calls close() on its cache. */
+  'close-cache'(_world, tab) {
+    void tab.cache.close();
+    tab.state = 'closed';
+  },
+  /** A busy main thread: nothing of the tab runs for `ms`, then what piled up runs in order. */
+  hang(world, tab, ms) {
+    world.pause(tab);
+    tab.runtime.hang();
+    setTimeout(() => {
+      world.resume(tab);
+      void tab.runtime.thaw();
+    }, ms);
+  },
+  /** The back/forward cache: pagehide, nothing runs (messages to it are lost), pageshow after `ms`. */
+  away(world, tab, ms) {
+    tab.runtime.lifecycle('hide');
+    tab.state = 'away';
+    world.pause(tab);
+    tab.runtime.hang();
+    setTimeout(() => {
+      if (tab.state !== 'away') return;
+      tab.state = 'open';
+      tab.backAt = world.now;
+      world.resume(tab);
+      void tab.runtime.thaw().then(() => tab.runtime.lifecycle('show'));
+    }, ms);
+  },
+  /** Visible again, or back online (R17). */
+  revalidate(_world, tab) {
+    tab.runtime.lifecycle('revalidate');
+  },
+};
