@@ -123,6 +123,56 @@ class Mode extends WorldStep {
   }
 }
 
+type Mischief = 'force-flood' | 'epoch-max' | 'fail-cleared' | 'fail-long' | 'fail-short' | 'replay';
+
+/**
+ * Another script on the origin (another version of the app, a buggy or hostile one) posts on the
+ * group's channel (R14, R28): nothing it says may break an invariant.
+ */
+class Peer extends WorldStep {
+  constructor(
+    readonly mischief: Mischief,
+    readonly key: string,
+  ) {
+    super();
+  }
+  act(world: World) {
+    const head = { p: 'tab-token-cache', v: 2, name: 'sim', from: 'mallory', epoch: world.lastEpoch };
+    const failed = (code: string, message: string) => ({
+      ...head,
+      type: 'ask-failed',
+      key: this.key,
+      code,
+      message,
+    });
+    switch (this.mischief) {
+      case 'force-flood':
+        world.peerAsks.push({ key: this.key, seq: world.nextSeq() }); // a question like any tab's
+        for (let i = 0; i < 5; i++)
+          world.bus.inject({ ...head, type: 'ask', id: `m${i}`, key: this.key, reason: 'force' });
+        return;
+      case 'epoch-max':
+        world.bus.inject({ ...head, epoch: Number.MAX_SAFE_INTEGER, type: 'snapshot-request' });
+        return;
+      case 'fail-cleared':
+        world.bus.inject(failed('cleared', 'signed out'));
+        return;
+      case 'fail-long':
+        world.bus.inject(failed('fetch_failed', 'x'.repeat(10_000)));
+        return;
+      case 'fail-short':
+        world.bus.inject(failed('fetch_failed', 'it failed'));
+        return;
+      case 'replay':
+        if (world.lastToken) world.bus.inject(world.lastToken);
+        return;
+    }
+  }
+  toString() {
+    return `peer: ${this.mischief}('${this.key}')`;
+  }
+}
+
 const tab = fc.nat(6);
 const key = fc.constantFrom(...KEYS);
 
@@ -147,6 +197,19 @@ export const steps: fc.Arbitrary<Step>[] = [
     )
     .map(([i, fate, ms]) => new Page(i, fate, ms)),
   fc.constantFrom<EndpointMode>('ok', 'ok', 'fail', 'slow', 'skew-once').map((m) => new Mode(m)),
+  fc
+    .tuple(
+      fc.constantFrom<Mischief>(
+        'force-flood',
+        'epoch-max',
+        'fail-cleared',
+        'fail-long',
+        'fail-short',
+        'replay',
+      ),
+      fc.constantFrom(...KEYS),
+    )
+    .map(([m, k]) => new Peer(m, k)),
 ];
 
 /** The end of every schedule: everything thaws and returns, the endpoint heals, time passes. */

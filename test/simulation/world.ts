@@ -84,6 +84,13 @@ export class World {
   readonly endpoint: Endpoint;
   readonly exclusive: boolean;
   readonly violations: string[] = [];
+  /** Every message on the channel: who sent it, what type, when. */
+  readonly posted: { from: string | undefined; type: string; at: number }[] = [];
+  /** Questions another script on the channel asked (a peer's force). */
+  readonly peerAsks: { key: string; seq: number }[] = [];
+  /** The latest epoch and token message a tab posted: what a peer on the channel sees. */
+  lastEpoch = 0;
+  lastToken: unknown;
   /** Each time a tab learned of a sign-out (a clear message, a clear event), in step order. */
   readonly learnings: { tab: string; seq: number }[] = [];
   /** Which clear each sign-out epoch on the channel stands for. */
@@ -96,6 +103,9 @@ export class World {
     const isClear = (data: unknown) => (data as { type?: unknown } | null)?.type === 'clear';
     const epochOf = (data: unknown) => Number((data as { epoch?: unknown } | null)?.epoch);
     this.bus.onPost = (from, data) => {
+      this.posted.push({ from, type: String((data as { type?: unknown }).type), at: this.now });
+      if (from !== undefined) this.lastEpoch = Math.max(this.lastEpoch, epochOf(data));
+      if ((data as { type?: unknown }).type === 'token') this.lastToken = data;
       if (!isClear(data)) return undefined;
       const seq = [...this.clears].reverse().find((c) => c.tab === from)?.seq;
       if (seq !== undefined) this.#clearOfEpoch.set(epochOf(data), seq);
@@ -257,7 +267,8 @@ export class World {
   #askedSinceClear(tabId: string, key: string, seq: number): void {
     const tab = this.tabs.find((t) => t.id === tabId);
     if (!tab || tab.knownClear === 0) return;
-    const asked = this.calls.some((c) => c.key === key && c.seq > tab.knownClear && c.seq < seq);
+    const since = (c: { key: string; seq: number }) => c.key === key && c.seq > tab.knownClear && c.seq < seq;
+    const asked = this.calls.some(since) || this.peerAsks.some(since);
     if (!asked)
       this.violations.push(
         `I2 ${tabId} requested '${key}' (#${seq}) after clear #${tab.knownClear}, unasked`,
