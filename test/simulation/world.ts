@@ -4,6 +4,7 @@ import { type Locks, memoryLocks } from '../../src/platform/locks.js';
 import { claimsOf } from '../helpers.js';
 import { Bus } from './bus.js';
 import { Endpoint } from './endpoint.js';
+import { checkHanded, checkNotBeforeClear, checkRequest } from './event-checks.js';
 import { TabRuntime } from './tab-runtime.js';
 
 /** The options every simulated tab runs with (fast, so that schedules cross many token lives). */
@@ -15,9 +16,6 @@ export const SIM_OPTIONS = {
   fetchTimeoutMs: 3_000,
   idleTimeoutSeconds: 15,
 } as const;
-
-/** How long a follower may wait on a leader before it fetches itself (an ack, then the token). */
-const FOLLOWER_WAIT_MS = SIM_OPTIONS.fetchTimeoutMs + 2 * 500 + SIM_OPTIONS.pollIntervalMs;
 
 export type CallKind = 'get' | 'force' | 'fetch';
 
@@ -114,8 +112,7 @@ export class World {
     this.endpoint.onRequest = (request) => {
       if (process.env.SIM_TRACE)
         console.log(`#${request.seq} ${request.tab} '${request.key}' at ${request.startedAt % 100_000}`);
-      this.#followerFetch(request.tab, request.seq);
-      this.#askedSinceClear(request.tab, request.key, request.seq);
+      checkRequest(this, request);
     };
     this.bus.onDeliver = ({ to, data, tag }) => {
       const tab = this.tabs.find((t) => t.id === to);
@@ -169,7 +166,7 @@ export class World {
     };
     cache.on('token', ({ token }) => {
       tab.tokenEvents.push({ token, seq: this.nextSeq() });
-      this.#checkNotBeforeClear(tab, token, 'stored (token event)');
+      checkNotBeforeClear(this, tab, token, 'stored (token event)');
     });
     if (process.env.SIM_TRACE) {
       cache.on('leader', ({ isLeader }) => console.log(`${id} leader=${isLeader} at ${this.now % 100_000}`));
@@ -215,7 +212,7 @@ export class World {
 
   peek(tab: Tab, key: string): void {
     const token = tab.cache.peekToken(key);
-    if (token !== null) this.#handed(tab, token, `peekToken('${key}')`);
+    if (token !== null) checkHanded(this, tab, token, `peekToken('${key}')`);
   }
 
   clear(tab: Tab): void {
@@ -239,42 +236,6 @@ export class World {
     tab.resumedAt = this.now;
   }
 
-  /**
-   * I4: a follower fetches only when the leader did not answer in time (R4, R8, R12): never while
-   * a leader runs that has not been paused within the time a follower waits for it.
-   */
-  #followerFetch(tabId: string, seq: number): void {
-    const tab = this.tabs.find((t) => t.id === tabId);
-    if (!tab || tab.cache.isLeader) return;
-    const since = this.now - FOLLOWER_WAIT_MS;
-    const leader = this.tabs.find(
-      (t) =>
-        t !== tab &&
-        t.cache.isLeader &&
-        t.state === 'open' &&
-        t.pausedAt === undefined &&
-        t.resumedAt < since,
-    );
-    if (leader)
-      this.violations.push(`I4 follower ${tab.id} fetched (#${seq}) while ${leader.id} led and ran`);
-  }
-
-  /**
-   * I2: nothing started before a sign-out makes a request after it. A tab that knows of a clear
-   * requests a key only once some call asked for it since (a clear drops every token, so nothing
-   * is left to refresh).
-   */
-  #askedSinceClear(tabId: string, key: string, seq: number): void {
-    const tab = this.tabs.find((t) => t.id === tabId);
-    if (!tab || tab.knownClear === 0) return;
-    const since = (c: { key: string; seq: number }) => c.key === key && c.seq > tab.knownClear && c.seq < seq;
-    const asked = this.calls.some(since) || this.peerAsks.some(since);
-    if (!asked)
-      this.violations.push(
-        `I2 ${tabId} requested '${key}' (#${seq}) after clear #${tab.knownClear}, unasked`,
-      );
-  }
-
   #learn(tab: Tab, seq: number): void {
     tab.learned++;
     this.learnings.push({ tab: tab.id, seq: this.nextSeq() });
@@ -287,29 +248,6 @@ export class World {
     call.token = token;
     call.error = error;
     call.learnedAtEnd = call.tab.learned;
-    if (token) this.#handed(call.tab, token, `${call.kind}('${call.key}') #${call.id}`);
-  }
-
-  /** A token reached the app in `tab`: checked at once for I1 and I2. */
-  #handed(tab: Tab, token: string, what: string): void {
-    const jti = String(claimsOf(token).jti);
-    const issued = this.endpoint.issued.get(jti);
-    if (!issued) return void this.violations.push(`${tab.id} ${what}: a token the endpoint never issued`);
-    if (this.now >= issued.issuedAt + issued.ttlMs) {
-      this.violations.push(
-        `I1 ${tab.id} ${what}: ${jti} handed out ${this.now - issued.issuedAt} ms after issue (ttl ${issued.ttlMs})`,
-      );
-    }
-    this.#checkNotBeforeClear(tab, token, what);
-  }
-
-  /** I2: a tab that knows of a clear never serves or stores a token fetched before it. */
-  #checkNotBeforeClear(tab: Tab, token: string, what: string): void {
-    const issued = this.endpoint.issued.get(String(claimsOf(token).jti));
-    if (issued && issued.request.seq < tab.knownClear) {
-      this.violations.push(
-        `I2 ${tab.id} ${what}: ${issued.jti} was fetched (#${issued.request.seq}) before the clear #${tab.knownClear} this tab knows of`,
-      );
-    }
+    if (token) checkHanded(this, call.tab, token, `${call.kind}('${call.key}') #${call.id}`);
   }
 }
