@@ -121,8 +121,17 @@ export function peerForceWindowMs(pollMs: number): number {
 /** The furthest ahead of this machine's wall clock a sign-out epoch may be (R13, R28): a day. */
 export const EPOCH_AHEAD_MS = 86_400_000;
 
-/** Sign-outs of one millisecond are told apart by the tab that made them: one of this many slots. */
+/**
+ * Sign-outs of one millisecond are told apart by the tab that made them: one of this many slots.
+ * The last slot stands for "every sign-out of that millisecond": where two tabs signed out in one
+ * millisecond without knowing of each other, every tab that hears of both ends there.
+ */
 export const EPOCH_SLOTS = 1_024;
+
+/** The epoch that stands for every sign-out of the millisecond of `epoch`. */
+export function mergedEpoch(epoch: number): number {
+  return epochOf(millisecondOf(epoch), EPOCH_SLOTS - 1);
+}
 
 /** The epoch of a sign-out made at wall time `wall` by the tab of slot `slot` (R13). */
 export function epochOf(wall: number, slot: number): number {

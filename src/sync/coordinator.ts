@@ -95,7 +95,7 @@ export class Coordinator {
       asks: this.#asks,
       answers: this.#answers,
       acting: () => this.#leadership.acting(),
-      progress: () => this.#guard.progress(),
+      failedElsewhere: (key, error) => this.#guard.failedElsewhere(key, error),
       signOut: (epoch, missed) => this.#signOut(epoch, missed),
     });
     this.#resolver = new Resolver(ctx, {

@@ -22,6 +22,9 @@ import type { Session } from './session.js';
 
 type Interrupted = () => TokenCacheError | undefined;
 
+/** The most keys whose failure, reported by another tab, a tab remembers at once. */
+const MAX_REPORTED_KEYS = 256;
+
 /** Who a fetch is for: the leader's work (`leader`, `refresh`), or a follower's own caller. */
 export type FetchBy = 'leader' | 'refresh' | 'caller';
 
@@ -92,9 +95,19 @@ export class FetchGuard {
     this.#recentFailures.delete(key);
   }
 
-  /** A token or a failure report arrived from the group: a holder of the exclusive lock works. */
+  /** A token arrived from the group: a holder of the exclusive lock works. */
   progress(): void {
     this.#exclusive.progress();
+  }
+
+  /** Another tab's fetch of `key` failed: its failure answers callers here too, for one poll (R24). */
+  failedElsewhere(key: string, error: TokenCacheError): void {
+    this.#exclusive.progress();
+    const now = this.#ctx.clock.now().mono;
+    for (const [k, failed] of this.#recentFailures) if (now >= failed.untilMs) this.#recentFailures.delete(k);
+    // A peer reporting failures of ever new keys gets no more room than this (R28).
+    if (this.#recentFailures.size >= MAX_REPORTED_KEYS) return;
+    this.#recentFailures.set(key, { error, untilMs: now + outageWindowMs(this.#ctx.timing.pollMs) });
   }
 
   /**

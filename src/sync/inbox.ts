@@ -1,5 +1,5 @@
 import { usableLifeMs, verify } from '../core/token.js';
-import { failedElsewhereError } from '../errors.js';
+import { failedElsewhereError, type TokenCacheError } from '../errors.js';
 import { type Incoming, parse, type ReceivedToken } from '../wire/protocol.js';
 import type { Answers } from './answers.js';
 import type { Arrivals } from './arrivals.js';
@@ -15,8 +15,11 @@ export interface InboxParts {
   readonly answers: Answers;
   /** This tab leads and may answer now (confirmed after a freeze). */
   acting(): Promise<boolean>;
-  /** Another tab's fetch ended (a failure report): a holder of the exclusive lock works. */
-  progress(): void;
+  /**
+   * Another tab's fetch of `key` failed: the group's outage budget (R24) holds here too, and a
+   * holder of the exclusive lock is working.
+   */
+  failedElsewhere(key: string, error: TokenCacheError): void;
   /** A sign-out this tab did not make: a clear from another tab, or one it learns it `missed`. */
   signOut(epoch: number, missed: boolean): void;
 }
@@ -63,7 +66,7 @@ export class Inbox {
     // A tab behind this one has not heard of its latest sign-out: what it says about tokens is
     // from before it. Its questions are acknowledged (it is alive, and so is this leader) but not
     // answered; it learns of the sign-out from this tab's epoch and asks again.
-    const behind = heard === 'behind';
+    const behind = m.epoch < session.epoch; // (after a missed sign-out too: it may know only part of it)
     switch (m.type) {
       case 'snapshot-request':
         void this.#parts.acting().then((acting) => acting && answers.snapshot(m.from));
@@ -81,7 +84,7 @@ export class Inbox {
         return;
       case 'ask-failed':
         if (behind) return;
-        this.#parts.progress();
+        this.#parts.failedElsewhere(m.key, failedElsewhereError(m.code, m.message));
         arrivals.fail(m.key, failedElsewhereError(m.code, m.message));
         return;
       case 'token':

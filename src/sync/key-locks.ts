@@ -40,8 +40,11 @@ export class KeyLocks {
   /** The fetch lock of `key`, or what its holder delivered; null when it is not this tab's to take. */
   async take(key: string, need: Need, leads: () => boolean, leaving: () => boolean): Promise<KeyLockOutcome> {
     const name = this.#ctx.lockName(`fetch:${key}`);
+    // (This tab's own grace, which a poll may end while the lock below is being taken, is no news.)
+    const mine = this.#graces.has(key);
     const free = await acquire(this.#ctx.locks, name, { ifAvailable: true });
-    if (free) return (await this.#justPublished(key)) ? this.#afterHolder(key, need, free) : { held: free };
+    if (free)
+      return !mine && (await this.#justPublished(key)) ? this.#afterHolder(key, need, free) : { held: free };
     if (!leads()) return null;
     const waiting = new AbortController();
     const queued = acquire(this.#ctx.locks, name, { signal: waiting.signal }).catch(() => null);

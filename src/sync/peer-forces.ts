@@ -62,16 +62,16 @@ export class PeerForces {
       return;
     }
     forced.untilMs = now + peerForceWindowMs(this.#ctx.timing.pollMs);
-    const askers = [...forced.askers];
-    forced.askers.clear();
     this.#guard.fetch(key, 'new', 'leader').then(
-      (entry) => entry && this.#answer(askers, entry),
+      (entry) => entry && this.#answer(forced, entry),
       (error: unknown) => reportFailure(this.#ctx, key, error),
     );
   }
 
-  #answer(askers: readonly string[], entry: Entry): void {
+  /** Every asker so far gets the token (those that asked while it was being fetched too). */
+  #answer(forced: Forced, entry: Entry): void {
     const tokens = [wire(entry, this.#ctx.clock.now())];
-    for (const to of askers) this.#ctx.post('snapshot', { to, tokens });
+    for (const to of forced.askers) this.#ctx.post('snapshot', { to, tokens });
+    forced.askers.clear();
   }
 }

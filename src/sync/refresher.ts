@@ -25,6 +25,8 @@ export class Refresher {
   readonly #usage: Usage;
   readonly #leader: LeaderCheck;
   readonly #failures = new Map<string, { count: number; nextMs: number }>();
+  /** When each key's last background refresh started (monotonic ms). */
+  readonly #lastTried = new Map<string, number>();
   #stopPoll: Cancel | undefined;
 
   constructor(ctx: SyncContext, guard: FetchGuard, usage: Usage, leader: LeaderCheck) {
@@ -64,6 +66,11 @@ export class Refresher {
     const failed = this.#failures.get(key);
     const now = clock.now();
     if (failed && now.mono < failed.nextMs && store.servable(key, now)) return;
+    // A refresh that brought no better token (the cache keeps a newer-issued one, R6) is tried
+    // again at the next poll, not at every nudge meanwhile (R24).
+    const last = this.#lastTried.get(key);
+    if (last !== undefined && now.mono - last < timing.pollMs / 2) return;
+    this.#lastTried.set(key, now.mono);
     this.#guard.fetch(key, 'fresh', 'refresh').then(
       () => this.#failures.delete(key),
       (error: unknown) => {
@@ -81,6 +88,7 @@ export class Refresher {
 
   clear(): void {
     this.#failures.clear();
+    this.#lastTried.clear();
   }
 
   async #tick(): Promise<void> {
@@ -101,6 +109,7 @@ export class Refresher {
         else if (!store.servable(key, clock.now())) {
           store.delete(key);
           this.#failures.delete(key);
+          this.#lastTried.delete(key);
         }
       }
     }

@@ -1,5 +1,5 @@
 import { clearedError, closedError, type TokenCacheError } from '../errors.js';
-import { EPOCH_SLOTS, epochCeiling, epochOf, millisecondOf } from '../rules.js';
+import { EPOCH_SLOTS, epochCeiling, epochOf, mergedEpoch, millisecondOf } from '../rules.js';
 
 /** What a message's epoch means to this tab (see `Session.hear`). */
 export type Heard = 'same' | 'behind' | 'adopt' | 'missed' | 'reject';
@@ -38,7 +38,7 @@ export class Session {
     this.#startedAt = startedAt;
     let h = 0x811c9dc5;
     for (let i = 0; i < tabId.length; i++) h = Math.imul(h ^ tabId.charCodeAt(i), 0x01000193);
-    this.#slot = (h >>> 0) % EPOCH_SLOTS;
+    this.#slot = (h >>> 0) % (EPOCH_SLOTS - 1); // the last slot is the merged one
   }
 
   get epoch(): number {
@@ -74,16 +74,17 @@ export class Session {
    * Returns false for a clear this tab has applied already: the one it knows as its latest, or
    * one from an earlier millisecond (everything before it is gone already). Two clears of one
    * millisecond that did not know of each other are both applied, and every tab that applies both
-   * ends on one epoch past both, so that what either tab sent before it heard of the other's is
-   * from before a sign-out everywhere.
+   * ends on the millisecond's merged epoch, past both, so that what either tab sent before it
+   * heard of the other's is from before a sign-out everywhere.
    */
   signOut(wall: number, remote?: number, missed = false): boolean {
     const mine = this.#epoch;
+    const sameMs = remote !== undefined && mine !== 0 && millisecondOf(remote) === millisecondOf(mine);
     if (remote === undefined) this.#epoch = Math.max(epochOf(wall, this.#slot), mine + 1);
-    else if (missed) this.#epoch = remote;
-    else if (remote === mine || millisecondOf(remote) < millisecondOf(mine)) return false;
-    else if (millisecondOf(remote) > millisecondOf(mine)) this.#epoch = Math.min(remote, epochCeiling(wall));
-    else this.#epoch = Math.max(remote, mine) + 1;
+    else if (remote === mine || (!missed && millisecondOf(remote) < millisecondOf(mine))) return false;
+    else if (sameMs)
+      this.#epoch = mergedEpoch(mine); // two sign-outs of one millisecond: both
+    else this.#epoch = Math.min(remote, epochCeiling(wall));
     this.#signOuts++;
     this.#interruptAll(() => clearedError());
     return true;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { vi } from 'vitest';
 import type { EndpointMode } from './endpoint.js';
-import { checkInvariants } from './invariants.js';
+import { checkInvariants, violationsOf } from './invariants.js';
 import { type Fate, pageFates } from './pages.js';
 import type { CallKind, Tab, World } from './world.js';
 
@@ -28,7 +28,8 @@ abstract class WorldStep implements Step {
     await this.act(world);
     await flush();
     checkInvariants(world);
-    if (world.violations.length > 0) throw new Error(`after ${this}:\n${world.violations.join('\n')}`);
+    const found = violationsOf(world);
+    if (found) throw new Error(`after ${this}:\n${found}`);
   }
   abstract act(world: World): Promise<void> | void;
   abstract toString(): string;
@@ -42,7 +43,8 @@ function running(world: World, i: number): Tab | undefined {
 
 class Open extends WorldStep {
   act(world: World) {
-    if (world.tabs.filter((t) => t.state === 'open' || t.state === 'away').length < 5) world.open();
+    if (world.tabs.filter((t) => (t.state === 'open' && !t.cacheClosed) || t.state === 'away').length < 5)
+      world.open();
   }
   toString() {
     return 'open a tab';
@@ -104,7 +106,11 @@ class Page extends WorldStep {
   }
   act(world: World) {
     const tab = running(world, this.i);
-    if (tab) pageFates[this.fate](world, tab, this.ms);
+    if (!tab) return;
+    world.disruptions.push(world.now);
+    pageFates[this.fate](world, tab, this.ms);
+    if (this.fate === 'hang' || this.fate === 'away')
+      setTimeout(() => world.disruptions.push(world.now), this.ms);
   }
   toString() {
     return `tab ${this.i}: ${this.fate}${this.fate === 'hang' || this.fate === 'away' ? ` ${this.ms} ms` : ''}`;
@@ -137,6 +143,7 @@ class Peer extends WorldStep {
     super();
   }
   act(world: World) {
+    world.disruptions.push(world.now);
     const head = { p: 'tab-token-cache', v: 2, name: 'sim', from: 'mallory', epoch: world.lastEpoch };
     const failed = (code: string, message: string) => ({
       ...head,
@@ -147,7 +154,7 @@ class Peer extends WorldStep {
     });
     switch (this.mischief) {
       case 'force-flood':
-        world.peerAsks.push({ key: this.key, seq: world.nextSeq() }); // a question like any tab's
+        world.peerAsks.push({ key: this.key, seq: world.nextSeq(), at: world.now }); // a question like any tab's
         for (let i = 0; i < 5; i++)
           world.bus.inject({ ...head, type: 'ask', id: `m${i}`, key: this.key, reason: 'force' });
         return;
@@ -173,6 +180,10 @@ class Peer extends WorldStep {
   }
 }
 
+/** SIM_WITHOUT=close-cache,force-flood (say) leaves those steps out: to find what else breaks. */
+const without = new Set(process.env.SIM_WITHOUT?.split(',') ?? []);
+const some = <T extends string>(...names: T[]) => fc.constantFrom(...names.filter((n) => !without.has(n)));
+
 const tab = fc.nat(6);
 const key = fc.constantFrom(...KEYS);
 
@@ -192,21 +203,14 @@ export const steps: fc.Arbitrary<Step>[] = [
   fc
     .tuple(
       tab,
-      fc.constantFrom<Fate>('close', 'crash', 'close-cache', 'hang', 'hang', 'away', 'away', 'revalidate'),
+      some<Fate>('close', 'crash', 'close-cache', 'hang', 'hang', 'away', 'away', 'revalidate'),
       fc.integer({ min: 100, max: 12_000 }),
     )
     .map(([i, fate, ms]) => new Page(i, fate, ms)),
   fc.constantFrom<EndpointMode>('ok', 'ok', 'fail', 'slow', 'skew-once').map((m) => new Mode(m)),
   fc
     .tuple(
-      fc.constantFrom<Mischief>(
-        'force-flood',
-        'epoch-max',
-        'fail-cleared',
-        'fail-long',
-        'fail-short',
-        'replay',
-      ),
+      some<Mischief>('force-flood', 'epoch-max', 'fail-cleared', 'fail-long', 'fail-short', 'replay'),
       fc.constantFrom(...KEYS),
     )
     .map(([m, k]) => new Peer(m, k)),
@@ -223,5 +227,6 @@ export async function settle(world: World): Promise<void> {
   const pending = world.calls.filter((c) => c.settledAt === undefined && c.tab.state === 'open');
   for (const c of pending)
     world.violations.push(`I3 ${c.tab.id} ${c.kind}('${c.key}') #${c.id} never settled`);
-  if (world.violations.length > 0) throw new Error(`at the end:\n${world.violations.join('\n')}`);
+  const found = violationsOf(world);
+  if (found) throw new Error(`at the end:\n${found}`);
 }

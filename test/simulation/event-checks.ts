@@ -36,6 +36,21 @@ export function checkNotBeforeClear(world: World, tab: Tab, token: string, what:
 export function checkRequest(world: World, request: TokenRequest): void {
   followerFetch(world, request.tab, request.seq);
   askedSinceClear(world, request.tab, request.key, request.seq);
+  readRecently(world, request.key, request.seq);
+}
+
+/**
+ * I7: a key that no tab has read for the idle timeout is refreshed by no one (R21), tab switches
+ * and coming back online included: every request follows a read of its key within it.
+ */
+function readRecently(world: World, key: string, seq: number): void {
+  const since = world.now - SIM_OPTIONS.idleTimeoutSeconds * 1000;
+  const read = (r: { key: string; at?: number; startedAt?: number }) =>
+    r.key === key && (r.at ?? r.startedAt ?? 0) >= since;
+  if (world.calls.some(read) || world.peeks.some(read) || world.peerAsks.some(read)) return;
+  world.violations.push(
+    `I7 request #${seq} for '${key}', which no tab read for ${SIM_OPTIONS.idleTimeoutSeconds} s`,
+  );
 }
 
 /**

@@ -12,8 +12,9 @@ import { World } from './world.js';
 //
 // A failure prints the shrunk schedule and the command that replays it:
 //   SIM_SEED=<seed> SIM_PATH=<path> SIM_REPLAY=<commands> SIM_RUNS=<runs> npx vitest run test/simulation
-// SIM_RUNS sets the number of schedules (CI: the default); SIM_TRACE=1 prints each request to the
-// endpoint with the stack that made it.
+// SIM_RUNS sets the number of schedules (CI: the default); SIM_TRACE=1 prints every request,
+// message, token and leadership change; SIM_ONLY=I3,I4 looks at those invariants alone,
+// SIM_WITHOUT=close-cache leaves those steps out.
 
 const seed = process.env.SIM_SEED === undefined ? undefined : Number(process.env.SIM_SEED);
 const path = process.env.SIM_PATH;

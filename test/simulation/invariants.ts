@@ -29,8 +29,9 @@ function everyCallSettles(world: World): void {
       if (ran > CALL_BOUND_MS + SLACK_MS && !world.violations.includes(line)) world.violations.push(line);
     } else if (call.error !== undefined && !FETCH_FAILURES.has(call.error)) {
       const signedOut = call.error === 'cleared' && (call.learnedAtEnd ?? 0) > call.learnedAtStart;
+      const closed = call.error === 'closed' && call.tab.cacheClosed;
       const line = `R28 ${call.tab.id} #${call.id} rejected '${call.error}'`;
-      if (!signedOut && !world.violations.includes(line)) world.violations.push(line);
+      if (!signedOut && !closed && !world.violations.includes(line)) world.violations.push(line);
     }
   }
 }
@@ -91,9 +92,43 @@ function outageBudget(world: World): void {
   }
 }
 
+/** SIM_ONLY=I3,I4 (say) looks at those invariants alone: to find what else a schedule breaks. */
+const only = process.env.SIM_ONLY?.split(',');
+
+/** The violations found so far, as one message; empty when none. */
+export function violationsOf(world: World): string {
+  return world.violations.filter((v) => !only || only.some((name) => v.startsWith(name))).join('\n');
+}
+
+/**
+ * I6 when nothing happens to the group: at most one request per key per poll, forceRefresh
+ * aside, whatever the endpoint answers (a token it will not store, one from a skewed clock), in
+ * windows where no page hung, crashed, closed or left, leadership did not move, nobody signed out
+ * and no peer spoke (those have rules of their own).
+ */
+function steadyBudget(world: World): void {
+  const requests = world.endpoint.requests;
+  for (const [i, r] of requests.entries()) {
+    const from = r.startedAt - fetchTimeoutMs;
+    const window = requests
+      .slice(i + 1)
+      .filter((s) => s.key === r.key && s.startedAt - r.startedAt < pollIntervalMs);
+    const last = window.at(-1);
+    if (!last || world.disruptions.some((at) => at >= from && at <= last.startedAt)) continue;
+    const forced = world.calls.filter(
+      (c) => c.kind === 'force' && c.key === r.key && c.startedAt >= from && c.startedAt <= last.startedAt,
+    ).length;
+    if (window.length > forced) {
+      const line = `I6 ${window.length + 1} requests for '${r.key}' within one poll from #${r.seq}, nothing happening (${forced} forced)`;
+      if (!world.violations.includes(line)) world.violations.push(line);
+    }
+  }
+}
+
 export function checkInvariants(world: World): void {
   everyCallSettles(world);
   oneFetchAtATime(world);
   noRefreshTokenTwice(world);
   outageBudget(world);
+  steadyBudget(world);
 }

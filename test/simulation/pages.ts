@@ -24,8 +24,8 @@ export const pageFates: Record<Fate, (world: World, tab: Tab, ms: number) => voi
   },
   /** The app calls close() on its cache. */
   'close-cache'(_world, tab) {
+    tab.cacheClosed = true; // the page stays: its pending calls must end now (R19, R27)
     void tab.cache.close();
-    tab.state = 'closed';
   },
   /** A busy main thread: nothing of the tab runs for `ms`, then what piled up runs in order. */
   hang(world, tab, ms) {

@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import { checkInvariants } from './invariants.js';
+import { checkInvariants, violationsOf } from './invariants.js';
 import { World } from './world.js';
 
 // Scripted scenarios on the simulated browser (test/hardening/): the world of the random
@@ -28,7 +28,8 @@ export async function pass(world: World, ms: number, step = 10): Promise<void> {
   for (let t = 0; t === 0 || t < ms; t += step) {
     await vi.advanceTimersByTimeAsync(Math.min(step, ms - t));
     checkInvariants(world);
-    if (world.violations.length > 0) throw new Error(world.violations.join('\n'));
+    const found = violationsOf(world);
+    if (found) throw new Error(found);
   }
 }
 

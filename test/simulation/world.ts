@@ -43,6 +43,8 @@ export interface Tab {
   readonly runtime: TabRuntime;
   readonly cache: TokenCache;
   state: 'open' | 'away' | 'closed' | 'crashed';
+  /** The app closed its cache (the page stays). */
+  cacheClosed: boolean;
   /** The latest clear (world sequence number) this tab knows of. */
   knownClear: number;
   /** How many times it learned of a sign-out (a clear message, a clear event). */
@@ -84,8 +86,11 @@ export class World {
   readonly violations: string[] = [];
   /** Every message on the channel: who sent it, what type, when. */
   readonly posted: { from: string | undefined; type: string; at: number }[] = [];
-  /** Questions another script on the channel asked (a peer's force). */
-  readonly peerAsks: { key: string; seq: number }[] = [];
+  /** When something happened to the group (a page's fate, a leader change, a sign-out, a peer). */
+  readonly disruptions: number[] = [];
+  /** Questions another script on the channel asked (a peer's force), and every peekToken. */
+  readonly peerAsks: { key: string; seq: number; at: number }[] = [];
+  readonly peeks: { key: string; at: number }[] = [];
   /** The latest epoch and token message a tab posted: what a peer on the channel sees. */
   lastEpoch = 0;
   lastToken: unknown;
@@ -156,6 +161,7 @@ export class World {
       runtime,
       cache,
       state: 'open',
+      cacheClosed: false,
       knownClear: 0, // a tab opened after a sign-out learns of it from the group
       learned: 0,
       heardEpoch: 0,
@@ -174,7 +180,9 @@ export class World {
         console.log(`${id} token ${claimsOf(token).jti} ${source} at ${this.now % 100_000}`),
       );
       cache.on('clear', ({ origin }) => console.log(`${id} clear ${origin} at ${this.now % 100_000}`));
+      cache.on('error', ({ key, error }) => console.log(`${id} error '${key}' ${error.message} at ${this.now % 100_000}`));
     }
+    cache.on('leader', () => this.disruptions.push(this.now));
     cache.on('clear', ({ origin }) => {
       tab.clearEvents++;
       // Its own clear, or the one the message it is handling knows of (a clear, or news of a missed one).
@@ -211,12 +219,14 @@ export class World {
   }
 
   peek(tab: Tab, key: string): void {
+    this.peeks.push({ key, at: this.now });
     const token = tab.cache.peekToken(key);
     if (token !== null) checkHanded(this, tab, token, `peekToken('${key}')`);
   }
 
   clear(tab: Tab): void {
     const c: Clear = { seq: this.nextSeq(), tab: tab.id, at: this.now };
+    this.disruptions.push(this.now);
     this.clears.push(c);
     for (const t of this.tabs) if (t.state === 'away') t.awayClears.push(c.seq);
     tab.cache.clear();
