@@ -64,6 +64,15 @@ export function backoffMs(failures: number, pollMs: number): number {
 }
 
 /**
+ * The least time between two background refreshes of a key that brought no better token (the
+ * cache keeps a newer-issued servable one, R6): most of a poll, so nudges between polls add no
+ * request, and the next poll, a little early or late, still tries (R24).
+ */
+export function refreshGapMs(pollMs: number): number {
+  return pollMs * 0.9;
+}
+
+/**
  * The outage budget (R24): a failed fetch of a key is the answer to every other caller of that
  * key for this long from the moment it started, so the group sends at most one request per key
  * per poll interval, and the leader's next poll may try again.

@@ -17,6 +17,7 @@ import {
   mustConfirmLead,
   outageWindowMs,
   peerForceWindowMs,
+  refreshGapMs,
   type Timing,
   timingOf,
 } from '../src/rules.js';
@@ -144,6 +145,9 @@ describe('the edge bounds: lock steals (R12, R26), the call bound (R27), peer fo
     expect(callBoundMs({ ...defaults, pollMs: 500, answerTimeoutMs: 250, fetchTimeoutMs: 3_000 })).toBe(
       4_000,
     );
+  });
+  it('a refresh that brought nothing better is tried again after most of a poll', () => {
+    expect(refreshGapMs(5_000)).toBe(4_500);
   });
   it('a peer forces one fetch per key per poll', () => {
     expect(peerForceWindowMs(5_000)).toBe(5_000);

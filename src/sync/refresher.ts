@@ -1,6 +1,6 @@
 import { isInterruption } from '../errors.js';
 import type { Cancel } from '../platform/timers.js';
-import { backoffMs } from '../rules.js';
+import { backoffMs, refreshGapMs } from '../rules.js';
 import type { SyncContext } from './context.js';
 import type { FetchGuard } from './fetch-guard.js';
 import type { Usage } from './usage.js';
@@ -69,7 +69,7 @@ export class Refresher {
     // A refresh that brought no better token (the cache keeps a newer-issued one, R6) is tried
     // again at the next poll, not at every nudge meanwhile (R24).
     const last = this.#lastTried.get(key);
-    if (last !== undefined && now.mono - last < timing.pollMs / 2) return;
+    if (last !== undefined && now.mono - last < refreshGapMs(timing.pollMs)) return;
     this.#lastTried.set(key, now.mono);
     this.#guard.fetch(key, 'fresh', 'refresh').then(
       () => this.#failures.delete(key),

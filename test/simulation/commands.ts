@@ -55,11 +55,37 @@ class Wait extends WorldStep {
   constructor(readonly ms: number) {
     super();
   }
-  async act() {
-    await vi.advanceTimersByTimeAsync(this.ms);
+  async act(world: World) {
+    for (let t = 0; t < this.ms; t += 1_000) {
+      await vi.advanceTimersByTimeAsync(Math.min(1_000, this.ms - t));
+      checkInvariants(world);
+    }
   }
   toString() {
     return `wait ${this.ms} ms`;
+  }
+}
+
+/** An app that reads a key four times a second for a while (a polling component), in one tab. */
+class Reads extends WorldStep {
+  constructor(
+    readonly i: number,
+    readonly key: string,
+    readonly seconds: number,
+  ) {
+    super();
+  }
+  act(world: World) {
+    const tab = running(world, this.i);
+    if (!tab) return;
+    for (let n = 1; n <= this.seconds * 4; n++) {
+      setTimeout(() => {
+        if (tab.state === 'open' && !tab.runtime.hung) world.call(tab, 'get', this.key);
+      }, n * 250);
+    }
+  }
+  toString() {
+    return `tab ${this.i}: reads '${this.key}' for ${this.seconds} s`;
   }
 }
 
@@ -193,6 +219,8 @@ export const steps: fc.Arbitrary<Step>[] = [
   fc.constant(new Open()),
   fc.integer({ min: 1, max: 4_000 }).map((ms) => new Wait(ms)),
   fc.integer({ min: 1, max: 300 }).map((ms) => new Wait(ms)),
+  fc.integer({ min: 10_000, max: 25_000 }).map((ms) => new Wait(ms)), // token lives and idle timeouts pass
+  fc.tuple(tab, key, fc.integer({ min: 2, max: 20 })).map(([i, k, sec]) => new Reads(i, k, sec)),
   fc
     .tuple(tab, fc.constantFrom<CallKind | 'peek'>('get', 'get', 'get', 'peek', 'force', 'fetch'), key)
     .map(([i, kind, k]) => new Call(i, kind, k)),

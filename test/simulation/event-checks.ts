@@ -48,6 +48,16 @@ function readRecently(world: World, key: string, seq: number): void {
   const read = (r: { key: string; at?: number; startedAt?: number }) =>
     r.key === key && (r.at ?? r.startedAt ?? 0) >= since;
   if (world.calls.some(read) || world.peeks.some(read) || world.peerAsks.some(read)) return;
+  // A tab that was hung or away when its last read went idle lets go of its use lock only when
+  // it runs again: until then the key is in use, as the leader sees it.
+  const idleMs = SIM_OPTIONS.idleTimeoutSeconds * 1000;
+  const reads = [
+    ...world.calls.map((c) => ({ tab: c.tab.id, key: c.key, at: c.startedAt })),
+    ...world.peeks,
+  ].filter((r) => r.key === key);
+  const lastByTab = new Map<string, number>();
+  for (const r of reads) lastByTab.set(r.tab, Math.max(lastByTab.get(r.tab) ?? 0, r.at));
+  for (const [tab, at] of lastByTab) if (world.pausedAt(tab, at + idleMs)) return;
   world.violations.push(
     `I7 request #${seq} for '${key}', which no tab read for ${SIM_OPTIONS.idleTimeoutSeconds} s`,
   );

@@ -110,9 +110,10 @@ function steadyBudget(world: World): void {
   const requests = world.endpoint.requests;
   for (const [i, r] of requests.entries()) {
     const from = r.startedAt - fetchTimeoutMs;
+    // (Polls are a poll apart, but a request may wait for the exclusive lock: 90% of a poll.)
     const window = requests
       .slice(i + 1)
-      .filter((s) => s.key === r.key && s.startedAt - r.startedAt < pollIntervalMs);
+      .filter((s) => s.key === r.key && s.startedAt - r.startedAt < 0.9 * pollIntervalMs);
     const last = window.at(-1);
     if (!last || world.disruptions.some((at) => at >= from && at <= last.startedAt)) continue;
     const forced = world.calls.filter(

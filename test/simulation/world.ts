@@ -5,6 +5,7 @@ import { claimsOf } from '../helpers.js';
 import { Bus } from './bus.js';
 import { Endpoint } from './endpoint.js';
 import { checkHanded, checkNotBeforeClear, checkRequest } from './event-checks.js';
+import { CALL_BOUND_MS } from './invariants.js';
 import { TabRuntime } from './tab-runtime.js';
 
 /** The options every simulated tab runs with (fast, so that schedules cross many token lives). */
@@ -90,7 +91,9 @@ export class World {
   readonly disruptions: number[] = [];
   /** Questions another script on the channel asked (a peer's force), and every peekToken. */
   readonly peerAsks: { key: string; seq: number; at: number }[] = [];
-  readonly peeks: { key: string; at: number }[] = [];
+  readonly peeks: { tab: string; key: string; at: number }[] = [];
+  /** When each tab was hung or away. */
+  readonly pauses: { tab: string; from: number; to: number }[] = [];
   /** The latest epoch and token message a tab posted: what a peer on the channel sees. */
   lastEpoch = 0;
   lastToken: unknown;
@@ -180,7 +183,9 @@ export class World {
         console.log(`${id} token ${claimsOf(token).jti} ${source} at ${this.now % 100_000}`),
       );
       cache.on('clear', ({ origin }) => console.log(`${id} clear ${origin} at ${this.now % 100_000}`));
-      cache.on('error', ({ key, error }) => console.log(`${id} error '${key}' ${error.message} at ${this.now % 100_000}`));
+      cache.on('error', ({ key, error }) =>
+        console.log(`${id} error '${key}' ${error.message} at ${this.now % 100_000}`),
+      );
     }
     cache.on('leader', () => this.disruptions.push(this.now));
     cache.on('clear', ({ origin }) => {
@@ -219,7 +224,7 @@ export class World {
   }
 
   peek(tab: Tab, key: string): void {
-    this.peeks.push({ key, at: this.now });
+    this.peeks.push({ tab: tab.id, key, at: this.now });
     const token = tab.cache.peekToken(key);
     if (token !== null) checkHanded(this, tab, token, `peekToken('${key}')`);
   }
@@ -242,8 +247,16 @@ export class World {
     const paused = this.now - tab.pausedAt;
     for (const call of this.calls)
       if (call.tab === tab && call.settledAt === undefined) call.pausedMs += paused;
+    this.pauses.push({ tab: tab.id, from: tab.pausedAt, to: this.now });
     tab.pausedAt = undefined;
     tab.resumedAt = this.now;
+  }
+
+  /** True while `tabId` was hung or away at fake time `at` (or is now, and `at` is past its pause). */
+  pausedAt(tabId: string, at: number): boolean {
+    const tab = this.tabs.find((t) => t.id === tabId);
+    if (tab?.pausedAt !== undefined && at >= tab.pausedAt) return true;
+    return this.pauses.some((p) => p.tab === tabId && at >= p.from && at <= p.to);
   }
 
   #learn(tab: Tab, seq: number): void {
@@ -258,6 +271,12 @@ export class World {
     call.token = token;
     call.error = error;
     call.learnedAtEnd = call.tab.learned;
+    // I3 at the moment it settles too (a long step would hide a call that settled late).
+    const ran = call.settledAt - call.startedAt - call.pausedMs;
+    if (ran > CALL_BOUND_MS + 20)
+      this.violations.push(
+        `I3 ${call.tab.id} ${call.kind}('${call.key}') #${call.id} settled after ${ran} ms`,
+      );
     if (token) checkHanded(this, call.tab, token, `${call.kind}('${call.key}') #${call.id}`);
   }
 }
