@@ -158,7 +158,7 @@ export class Coordinator {
 
   async close(): Promise<void> {
     if (this.#session.closed) return;
-    this.#session.close(); // every pending call rejects \`closed\` now
+    this.#session.close(); // every pending call rejects `closed` now
     this.#stopLifecycle();
     this.#stopWork(closedError());
     this.#presence.back(); // work parked for the page's return ends: it sees the close
