@@ -2,8 +2,8 @@
 // Prints a table and writes it to bench/RESULTS.md. Every figure is a median over repeated runs
 // with min and max beside it.
 //
-// `node bench/run.mjs --only wakeups,idle` runs only the named rows (ids: requests, hits,
-// broadcast, takeover, size, wakeups, idle, rotation, bfcache), prints them, and replaces only their
+// `node bench/run.mjs --only wakeups,idle` runs only the named rows (ids: requests, hits, broadcast,
+// takeover, size, wakeups, idle, rotation, bfcache, hung-leader), prints them, and replaces only their
 // sections in bench/RESULTS.md (each such section says it was measured alone, when and how).
 //
 // The back/forward-cache row (bfcache) cannot use the dev server (its HMR WebSocket alone keeps a
@@ -20,6 +20,7 @@ import { chromium } from '@playwright/test';
 import { build, createServer, preview } from 'vite';
 import { CHROMIUM_ARGS } from '../e2e/chromium.mjs';
 import * as timing from '../e2e/timing.mjs';
+import * as hungLeader from './rows/hung-leader.mjs';
 import { BUDGET_BYTES, GOAL_BYTES, measureSizes } from './size.mjs';
 
 const PORT = Number(process.env.BENCH_PORT) || 5290;
@@ -58,6 +59,9 @@ const ROTATION_SIGN_IN_DELAY_MS = 250;
 const ROWS = ['requests', 'hits', 'broadcast', 'takeover', 'size', 'wakeups', 'idle', 'rotation', 'bfcache'];
 // Rows that need the playground's dev server (size builds the library; bfcache serves a build).
 const DEV_SERVER_ROWS = ['requests', 'hits', 'broadcast', 'takeover', 'wakeups', 'idle', 'rotation'];
+// Rows that are modules of their own (bench/rows/), on the dev server too.
+ROWS.push(hungLeader.ROW);
+DEV_SERVER_ROWS.push(hungLeader.ROW);
 const only = onlyRows(process.argv.slice(2));
 const executablePath =
   process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
@@ -1070,6 +1074,7 @@ const SECTIONS = {
     );
     return out;
   },
+  [hungLeader.ROW]: ({ hungLeader: runs }) => hungLeader.section(runs, { summary }),
 };
 
 function header({ started, version }) {
@@ -1080,7 +1085,7 @@ function header({ started, version }) {
     `- machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, Chromium ${version}`,
     `- command: \`npm run bench\` (${REPEATS} repeats; took ${Math.round((Date.now() - started) / 1000)} s)`,
     `- library: ${libraryRevision()}`,
-    `- settings: token ttl ${TTL} s (usable ${TTL - 1} s), poll ${POLL} ms, leeway ${LEEWAY} s, cutoff ${CUTOFF} s. Tabs are \`playground/bench.html\`: the playground's cache, options and verifyToken (ES256 signature against the JWKS), getToken once a second, no dashboard. Tables 6, 7, 8 and 9 say their own settings.`,
+    `- settings: token ttl ${TTL} s (usable ${TTL - 1} s), poll ${POLL} ms, leeway ${LEEWAY} s, cutoff ${CUTOFF} s. Tabs are \`playground/bench.html\`: the playground's cache, options and verifyToken (ES256 signature against the JWKS), getToken once a second, no dashboard. Tables 6 to 10 say their own settings.`,
     '',
   ];
 }
@@ -1163,6 +1168,8 @@ async function main() {
       data.idle = { withIdle, without };
     }
     if (runs('rotation')) data.rotation = await rotationRows(browser);
+    if (runs(hungLeader.ROW))
+      data.hungLeader = await hungLeader.measure(browser, { api, base: BASE }, REPEATS);
     if (runs('bfcache')) {
       data.bfcache = await bfcacheTrips();
       for (const role of ['leader', 'follower']) {

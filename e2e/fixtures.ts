@@ -100,11 +100,17 @@ export class TokenServer {
     expect(res.ok(), `POST /api/control ${JSON.stringify(change)}: ${await res.text()}`).toBe(true);
   }
 
-  /** Zeroed counters, 60 s tokens, no latency, mode ok, no rotation. */
+  /** Zeroed counters, 60 s tokens, no latency, mode ok, no rotation, no clock step pending. */
   async reset(): Promise<void> {
     const res = await this.request.post('/api/stats/reset');
     expect(res.ok(), `POST /api/stats/reset answered ${res.status()}`).toBe(true);
-    await this.control({ ttlSeconds: LONG_TTL_S, latencyMs: 0, mode: 'ok', rotation: false });
+    await this.control({
+      ttlSeconds: LONG_TTL_S,
+      latencyMs: 0,
+      mode: 'ok',
+      rotation: false,
+      skewNextSeconds: 0,
+    });
   }
 }
 

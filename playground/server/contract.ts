@@ -10,6 +10,8 @@ export const SERVER_MODES: readonly ServerMode[] = ['ok', 'fail', 'garbage'];
 export const LIMITS = {
   ttlSeconds: { min: 2, max: 3600 },
   latencyMs: { min: 0, max: 60_000 },
+  /** Up to a week either way: a node of the auth server whose clock is off. */
+  skewNextSeconds: { min: -604_800, max: 604_800 },
 } as const;
 
 export interface ControlState {
@@ -21,6 +23,12 @@ export interface ControlState {
   mode: ServerMode;
   /** Refresh-token rotation: /api/token requires the `rt` cookie of a session and rotates it. */
   rotation: boolean;
+  /**
+   * A one-shot clock step: the next token issued is signed as if the server's clock were this many
+   * seconds ahead (iat, and exp = iat + ttlSeconds), then this goes back to 0 by itself. 0: none
+   * pending. An auth server behind a load balancer with one node whose clock is off does this.
+   */
+  skewNextSeconds: number;
 }
 
 /** The body of POST /api/control: any subset of the settings. */
@@ -37,6 +45,13 @@ export interface ServerStats {
   rejected: number;
   /** Token requests that presented an already used refresh token (each revoked its family). */
   reuseDetected: number;
+  /**
+   * Token requests in flight now: arrived (counted in `requests`) and not yet answered, nor given
+   * up by their client.
+   */
+  inFlight: number;
+  /** The most token requests in flight at one moment since the last reset (a reset starts it at `inFlight`). */
+  maxInFlight: number;
 }
 
 /** Something that happened on the server, for the page's timeline. */
