@@ -243,6 +243,20 @@ describe('memoryLocks: ifAvailable', () => {
   });
 });
 
+describe('memoryLocks: the option combinations browsers refuse', () => {
+  it.each([
+    ['steal with a signal', { steal: true, signal: new AbortController().signal }],
+    ['ifAvailable with a signal', { ifAvailable: true, signal: new AbortController().signal }],
+    ['steal with ifAvailable', { steal: true, ifAvailable: true }],
+    ['steal in shared mode', { steal: true, mode: 'shared' }],
+  ] as [string, LockOptions][])('%s: NotSupportedError, as Web Locks do', async (_, options) => {
+    const locks = memoryLocks();
+    const error = await locks.request('a', options, () => undefined).catch((e: unknown) => e);
+    expect((error as Error).name).toBe('NotSupportedError');
+    expect((await locks.query()).held).toEqual([]);
+  });
+});
+
 describe('memoryLocks: steal', () => {
   it('grants at once and rejects the previous holder with AbortError', async () => {
     const locks = memoryLocks();

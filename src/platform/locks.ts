@@ -76,6 +76,12 @@ export function acquire(locks: Locks, name: string, options: LockOptions = {}): 
   });
 }
 
+function notSupported(message: string): Error {
+  return typeof DOMException === 'function'
+    ? new DOMException(message, 'NotSupportedError')
+    : Object.assign(new Error(message), { name: 'NotSupportedError' });
+}
+
 function abortError(message: string): Error {
   return typeof DOMException === 'function'
     ? new DOMException(message, 'AbortError')
@@ -121,6 +127,19 @@ export function memoryLocks(): Locks {
     request(name, options, callback) {
       const mode = options.mode ?? 'exclusive';
       return new Promise<unknown>((resolve, reject) => {
+        // As in browsers: a `signal` goes with neither `steal` nor `ifAvailable`, nor `steal` with
+        // either `ifAvailable` or shared mode.
+        if (
+          (options.signal && (options.steal || options.ifAvailable)) ||
+          (options.steal && (options.ifAvailable || mode === 'shared'))
+        ) {
+          reject(
+            notSupported(
+              'steal and ifAvailable take no signal; steal takes neither ifAvailable nor shared mode',
+            ),
+          );
+          return;
+        }
         if (options.signal?.aborted) {
           reject(options.signal.reason ?? abortError('The lock request was aborted'));
           return;

@@ -42,7 +42,8 @@ export class ExclusiveLock {
     try {
       const held = await acquire(locks, name, { signal: waiting.signal }).catch(async (error: unknown) => {
         if (waiting.signal.reason !== STEAL || signal.aborted) throw error;
-        return acquire(locks, name, { steal: true, signal });
+        // (Web Locks refuse `steal` together with a `signal`: NotSupportedError.)
+        return acquire(locks, name, { steal: true });
       });
       this.progress(); // this tab's other waiters wait for this holder from now on
       return this.#hold(held as Held);

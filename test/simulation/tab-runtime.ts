@@ -101,8 +101,10 @@ export class TabRuntime {
     return {
       request: (name, options, callback) => {
         if (crashed.aborted) return new Promise(() => {});
+        // (A request that may not carry a signal, steal or ifAvailable, is settled at once anyway.)
+        const immediate = options.steal === true || options.ifAvailable === true;
         const signal = options.signal ? AbortSignal.any([options.signal, crashed]) : crashed;
-        const outcome = shared.request(name, { ...options, signal }, (lock) =>
+        const outcome = shared.request(name, immediate ? options : { ...options, signal }, (lock) =>
           Promise.race([untilCrash, this.deliver(() => callback(lock))]),
         );
         return outcome.then(
