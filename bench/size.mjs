@@ -4,15 +4,17 @@
 // The goal is 10 KB gzipped and it is not met (see bench/RESULTS.md): broadcast-channel's
 // BroadcastChannel alone is ~3.6 KB gzipped, because its method chooser imports every transport
 // (IndexedDB, localStorage, simulate) although a browser with a native BroadcastChannel uses none
-// of them, and our own code is ~9.8 KB. Until that is solved the budget guards against growth
-// from the measured size (14.2 KB with coordination v2 and tokens.fetch) with a small margin.
+// of them, and our own code is ~12 KB. Until that is solved the budget guards against growth
+// from the measured size (14.2 KB with coordination v2 and tokens.fetch; 16.4 KB with the
+// hardening of issue 16: sign-out epochs, deadlines, the exclusive and key locks' steal rules,
+// peers' forced fetches) with a small margin.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
 export const GOAL_BYTES = 10 * 1024;
-export const BUDGET_BYTES = 14.5 * 1024;
+export const BUDGET_BYTES = 17 * 1024;
 
 async function bundle(code) {
   // The entry lives inside the project, so its imports resolve against our node_modules.
