@@ -92,12 +92,15 @@ export function leaderLate(remainingMs: number, t: Timing): boolean {
 }
 
 /**
- * A leader that has not run for longer than the answer timeout may have had its lock stolen
- * meanwhile (a follower steals after that long without an acknowledgement, R12): it confirms with
- * the lock manager before it acknowledges, fetches or broadcasts anything.
+ * A leader may have had its lock stolen meanwhile (a follower steals after an answer timeout
+ * without an acknowledgement, R12) when the question it is about to answer waited longer than
+ * that (`ageMs`), or when it has not run for longer than a poll and an answer timeout (its poll
+ * came late: it was stalled): then it confirms with the lock manager before it acts. A leader that
+ * merely had nothing to do between two polls does not (a lock manager round trip per question
+ * would delay every acknowledgement under load).
  */
-export function mustConfirmLead(gapMs: number, t: Timing): boolean {
-  return gapMs > t.answerTimeoutMs;
+export function mustConfirmLead(gapMs: number, ageMs: number | undefined, t: Timing): boolean {
+  return gapMs > t.pollMs + t.answerTimeoutMs || (ageMs !== undefined && ageMs > t.answerTimeoutMs);
 }
 
 /**

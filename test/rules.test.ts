@@ -122,16 +122,17 @@ describe('leaderLate: stale for more than a poll (leeway - remaining > poll)', (
   });
 });
 
-describe('mustConfirmLead: a leader silent for longer than the answer timeout confirms first (R12)', () => {
+describe('mustConfirmLead: a leader confirms after a stall, or before answering an old question (R12)', () => {
   it.each([
-    [0, false],
-    [999, false],
-    [1_000, false],
-    [1_001, true],
-    [10_000, true],
-    [3_600_000, true],
-  ])('gap %d ms with the default answer timeout (1000 ms) -> %s', (gap, confirm) => {
-    expect(mustConfirmLead(gap, defaults)).toBe(confirm);
+    [0, undefined, false],
+    [5_000, undefined, false], // idle between two polls
+    [6_000, undefined, false],
+    [6_001, undefined, true], // a poll and an answer timeout late: it was stalled
+    [100, 1_000, false],
+    [100, 1_001, true], // the asker may have given up and stolen
+    [3_600_000, 0, true],
+  ])('gap %d ms, question %s ms old (poll 5000, answer 1000) -> %s', (gap, age, confirm) => {
+    expect(mustConfirmLead(gap, age, defaults)).toBe(confirm);
   });
 });
 

@@ -40,7 +40,7 @@ export class Asks {
       };
       this.#pending.set(id, { epoch: this.#epoch(), settle });
     });
-    this.#ctx.post('ask', { id, key, reason });
+    this.#ctx.post('ask', { id, key, reason, sentAt: this.#ctx.clock.now().wall });
     return outcome;
   }
 

@@ -94,7 +94,7 @@ export class Coordinator {
       arrivals: this.#arrivals,
       asks: this.#asks,
       answers: this.#answers,
-      acting: () => this.#leadership.acting(),
+      acting: (ageMs) => this.#leadership.acting(ageMs),
       failedElsewhere: (key, error) => this.#guard.failedElsewhere(key, error),
       signOut: (epoch, missed) => this.#signOut(epoch, missed),
     });

@@ -13,8 +13,8 @@ export interface InboxParts {
   readonly arrivals: Arrivals;
   readonly asks: Asks;
   readonly answers: Answers;
-  /** This tab leads and may answer now (confirmed after a freeze). */
-  acting(): Promise<boolean>;
+  /** This tab leads and may answer now, a question `ageMs` old (confirmed after a stall). */
+  acting(ageMs?: number): Promise<boolean>;
   /**
    * Another tab's fetch of `key` failed: the group's outage budget (R24) holds here too, and a
    * holder of the exclusive lock is working.
@@ -74,7 +74,8 @@ export class Inbox {
       case 'ask': {
         // A question answered after a sign-out that overtook it here is answered with nothing.
         const interrupted = session.mark();
-        void this.#parts.acting().then((acting) => {
+        const age = m.sentAt === undefined ? undefined : clock.now().wall - m.sentAt;
+        void this.#parts.acting(age).then((acting) => {
           if (acting) answers.ask(m.from, m.id, m.key, behind || interrupted() ? 'ack-only' : m.reason);
         });
         return;

@@ -107,14 +107,15 @@ export class Leadership {
   }
 
   /**
-   * Whether this tab leads and may do the leader's work now. After a silence longer than the
-   * answer timeout (a freeze, a hang, a suspended machine), only after a round trip to the lock
-   * manager, where a tab learns that its lock was stolen meanwhile (R12).
+   * Whether this tab leads and may do the leader's work now, for a question `ageMs` old if it is
+   * one. After a stall (a freeze, a hang, a suspended machine), or for a question that waited
+   * longer than the answer timeout, only after a round trip to the lock manager, where a tab
+   * learns that its lock was stolen meanwhile (R12, `mustConfirmLead`).
    */
-  acting(): Promise<boolean> {
+  acting(ageMs?: number): Promise<boolean> {
     if (!this.#held) return Promise.resolve(false);
     const now = this.#clock.now().mono;
-    if (!this.#confirming && !mustConfirmLead(now - this.#lastSureMs, this.#timing)) {
+    if (!this.#confirming && !mustConfirmLead(now - this.#lastSureMs, ageMs, this.#timing)) {
       this.#lastSureMs = now;
       return Promise.resolve(true);
     }

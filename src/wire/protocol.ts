@@ -54,7 +54,13 @@ export interface Bodies {
   /** The leader's tokens, for one tab. */
   snapshot: { readonly to: string; readonly tokens: readonly WireToken[] };
   /** A follower needs the leader (R4, R12): it must acknowledge within the answer timeout. */
-  ask: { readonly id: string; readonly key: string; readonly reason: AskReason };
+  ask: {
+    readonly id: string;
+    readonly key: string;
+    readonly reason: AskReason;
+    /** When it was asked (wall ms): a leader answering an old question confirms it still leads. */
+    readonly sentAt?: number;
+  };
   ack: { readonly to: string; readonly id: string };
   /** The fetch that tabs were waiting for failed. */
   'ask-failed': { readonly key: string; readonly code: FetchFailureCode; readonly message: string };
@@ -143,7 +149,10 @@ export function parse(raw: unknown, name: string): Parsed {
       const { id, key, reason } = raw;
       if (!isShortString(id, MAX_ID) || !isShortString(key, MAX_KEY_LENGTH)) return bad('bad ask');
       if (reason !== 'miss' && reason !== 'stale' && reason !== 'force') return bad('bad reason');
-      return good({ ...base, type: 'ask', id, key, reason });
+      const { sentAt } = raw;
+      if (sentAt === undefined) return good({ ...base, type: 'ask', id, key, reason });
+      if (typeof sentAt !== 'number' || !Number.isFinite(sentAt)) return bad('bad ask time');
+      return good({ ...base, type: 'ask', id, key, reason, sentAt });
     }
     case 'ack': {
       const { to, id } = raw;
