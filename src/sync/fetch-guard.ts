@@ -1,11 +1,12 @@
 import { fetchEntry } from '../core/fetcher.js';
 import type { Entry } from '../core/store.js';
 import { asTokenCacheError, isFetchFailureCode, MAX_REPORTED_MESSAGE, TokenCacheError } from '../errors.js';
-import { arrivalWaitMs, outageWindowMs } from '../rules.js';
+import { arrivalWaitMs } from '../rules.js';
 import type { Arrivals } from './arrivals.js';
 import type { Need, SyncContext } from './context.js';
 import { ExclusiveLock } from './exclusive.js';
 import { KeyLocks } from './key-locks.js';
+import { OutageMemo } from './outage.js';
 import type { Session } from './session.js';
 
 /**
@@ -16,14 +17,11 @@ import type { Session } from './session.js';
  *   a last resort;
  * - with `exclusiveFetch`, one lock `…:fetch` for all keys is held around every fetchToken call
  *   (R26, sync/exclusive.ts), so at most one runs at a time in the whole group;
- * - the outage budget (R24): a failed fetch is the answer to the key's other callers for one poll
+ * - the outage budget (R24, sync/outage.ts): a failed fetch is the answer to the key's other callers for one poll
  *   interval; only `forceRefresh` ('new') fetches anyway.
  */
 
 type Interrupted = () => TokenCacheError | undefined;
-
-/** The most keys whose failure, reported by another tab, a tab remembers at once. */
-const MAX_REPORTED_KEYS = 256;
 
 /** Who a fetch is for: the leader's work (`leader`, `refresh`), or a follower's own caller. */
 export type FetchBy = 'leader' | 'refresh' | 'caller';
@@ -45,7 +43,7 @@ export class FetchGuard {
   readonly #inflight = new Map<string, Promise<Entry | undefined>>();
   readonly #keyLocks: KeyLocks;
   readonly #tab: GuardedTab;
-  readonly #recentFailures = new Map<string, { error: TokenCacheError; untilMs: number }>();
+  readonly #outage: OutageMemo;
   readonly #aborts = new Set<AbortController>();
   readonly #exclusive: ExclusiveLock;
 
@@ -56,6 +54,7 @@ export class FetchGuard {
     this.#arrivals = arrivals;
     this.#exclusive = new ExclusiveLock(ctx);
     this.#keyLocks = new KeyLocks(ctx, arrivals);
+    this.#outage = new OutageMemo(ctx.clock, ctx.timing.pollMs);
   }
 
   /** True while this tab fetches `key`. */
@@ -65,8 +64,7 @@ export class FetchGuard {
 
   /** True while a failed fetch of `key` still answers its callers (the outage budget). */
   failedRecently(key: string): boolean {
-    const failed = this.#recentFailures.get(key);
-    return failed !== undefined && this.#ctx.clock.now().mono < failed.untilMs;
+    return this.#outage.failure(key) !== undefined;
   }
 
   /**
@@ -77,8 +75,8 @@ export class FetchGuard {
    * (R12: a leader fetches only while it holds its lock).
    */
   fetch(key: string, need: Need, by: FetchBy): Promise<Entry | undefined> {
-    const failed = this.#recentFailures.get(key);
-    if (need !== 'new' && failed && this.failedRecently(key)) return Promise.reject(failed.error);
+    const failed = need === 'new' ? undefined : this.#outage.failure(key);
+    if (failed) return Promise.reject(failed);
     const running = this.#inflight.get(key);
     if (running && need !== 'new') return running;
     // Whatever overtakes the fetch from here on (a sign-out, a close) ends it (R13).
@@ -92,7 +90,7 @@ export class FetchGuard {
 
   /** The endpoint answered again (here or in another tab): the outage memo of `key` is over. */
   forget(key: string): void {
-    this.#recentFailures.delete(key);
+    this.#outage.forget(key);
   }
 
   /** A token arrived from the group: a holder of the exclusive lock works. */
@@ -103,11 +101,7 @@ export class FetchGuard {
   /** Another tab's fetch of `key` failed: its failure answers callers here too, for one poll (R24). */
   failedElsewhere(key: string, error: TokenCacheError): void {
     this.#exclusive.progress();
-    const now = this.#ctx.clock.now().mono;
-    for (const [k, failed] of this.#recentFailures) if (now >= failed.untilMs) this.#recentFailures.delete(k);
-    // A peer reporting failures of ever new keys gets no more room than this (R28).
-    if (this.#recentFailures.size >= MAX_REPORTED_KEYS) return;
-    this.#recentFailures.set(key, { error, untilMs: now + outageWindowMs(this.#ctx.timing.pollMs) });
+    this.#outage.reported(key, error);
   }
 
   /**
@@ -118,7 +112,7 @@ export class FetchGuard {
     for (const controller of this.#aborts) controller.abort(error);
     this.#aborts.clear();
     this.#inflight.clear(); // a later caller never joins work from before
-    this.#recentFailures.clear();
+    this.#outage.clear();
     if (!leaving) return;
     this.releaseKept(true);
     this.#exclusive.releaseAll();
@@ -231,14 +225,14 @@ export class FetchGuard {
       if (stop) throw stop;
       const e = asTokenCacheError(error);
       if (this.#tab.leaving()) throw e; // ended by the page leaving: no failure of the endpoint's
-      this.#recentFailures.set(key, { error: e, untilMs: startedMs + outageWindowMs(timing.pollMs) });
+      this.#outage.failed(key, e, startedMs);
       counters.fetchErrors++;
       emit('error', { key, error: e });
       throw e;
     }
     const stop = interrupted();
     if (stop) throw stop;
-    this.#recentFailures.delete(key);
+    this.#outage.forget(key);
     const { servable, stored } = this.#arrivals.accept(entry);
     // The caller gets the token it fetched, unless the cache holds a newer servable one (R6) and
     // the caller did not ask for a brand-new one.
