@@ -1,4 +1,4 @@
-import { createTokenCacheWith, type TokenCache } from '../../src/create.js';
+import { createTokenCacheWith } from '../../src/create.js';
 import { TokenCacheError } from '../../src/errors.js';
 import { type Locks, memoryLocks } from '../../src/platform/locks.js';
 import { claimsOf } from '../helpers.js';
@@ -7,6 +7,9 @@ import { Endpoint } from './endpoint.js';
 import { checkHanded, checkNotBeforeClear, checkRequest } from './event-checks.js';
 import { CALL_BOUND_MS } from './invariants.js';
 import { TabRuntime } from './tab-runtime.js';
+import type { Call, CallKind, Clear, Tab } from './types.js';
+
+export type { Call, CallKind, Clear, Tab } from './types.js';
 
 /** The options every simulated tab runs with (fast, so that schedules cross many token lives). */
 export const SIM_OPTIONS = {
@@ -17,59 +20,6 @@ export const SIM_OPTIONS = {
   fetchTimeoutMs: 3_000,
   idleTimeoutSeconds: 15,
 } as const;
-
-export type CallKind = 'get' | 'force' | 'fetch';
-
-/** One call of the public API, from its start to its end. */
-export interface Call {
-  readonly id: number;
-  readonly tab: Tab;
-  readonly kind: CallKind;
-  readonly key: string;
-  readonly seq: number;
-  readonly startedAt: number;
-  settledAt?: number;
-  token?: string;
-  error?: string;
-  /** Fake ms the calling tab spent hung or away while the call was pending. */
-  pausedMs: number;
-  /** How many sign-outs its tab had learned of when it started, and when it settled. */
-  readonly learnedAtStart: number;
-  learnedAtEnd?: number;
-}
-
-/** A tab of the simulated browser: its cache, its thread, and what it said. */
-export interface Tab {
-  readonly id: string;
-  readonly runtime: TabRuntime;
-  readonly cache: TokenCache;
-  state: 'open' | 'away' | 'closed' | 'crashed';
-  /** The app closed its cache (the page stays). */
-  cacheClosed: boolean;
-  /** The latest clear (world sequence number) this tab knows of. */
-  knownClear: number;
-  /** How many times it learned of a sign-out (a clear message, a clear event). */
-  learned: number;
-  /** The epoch of the last message it received. */
-  heardEpoch: number;
-  /** When it last went away or hung (fake ms), to discount from its calls' time. */
-  pausedAt?: number;
-  /** The clears that happened while it was away, and when it came back. */
-  awayClears: number[];
-  backAt?: number;
-  /** When it last ran again after a pause (fake ms). */
-  resumedAt: number;
-  clearEvents: number;
-  /** Each token event: the token and the step it came at. */
-  readonly tokenEvents: { token: string; seq: number }[];
-}
-
-/** A clear() somewhere in the group. */
-export interface Clear {
-  readonly seq: number;
-  readonly tab: string;
-  readonly at: number;
-}
 
 /**
  * The simulated browser: one origin's tabs sharing a lock manager and a channel, one token
