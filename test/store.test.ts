@@ -185,6 +185,28 @@ describe('offer: an older iat never replaces a newer one (R6)', () => {
   });
 });
 
+describe('a spare: the older-issued token refused while a newer one was servable (R6)', () => {
+  it('takes over when the held one can no longer be served, instead of a fetch', () => {
+    const s = store();
+    s.offer(entry({ token: 'ahead', iat: 86_500, lifeMs: 20_000 }), T0); // issued a day ahead
+    expect(
+      s.offer(entry({ token: 'true', iat: 100, lifeMs: 59_000, since: later(10_000) }), later(10_000)),
+    ).toBe('older');
+    expect(s.read('k', later(10_000))?.entry.token).toBe('ahead');
+    expect(s.read('k', later(15_000))?.entry.token).toBe('true'); // 'ahead' has 5 s left: unservable
+    expect(s.servable('k', later(15_000))?.token).toBe('true');
+  });
+
+  it('goes with a sign-out and with its key', () => {
+    const s = store();
+    s.offer(entry({ token: 'ahead', iat: 86_500, lifeMs: 20_000 }), T0);
+    s.offer(entry({ token: 'true', iat: 100, since: later(10_000) }), later(10_000));
+    s.clear();
+    s.offer(entry({ token: 'ahead', iat: 86_500, lifeMs: 20_000 }), T0);
+    expect(s.read('k', later(15_000))?.entry.token).toBe('ahead');
+  });
+});
+
 describe('delete and clear', () => {
   it('delete drops one key; an older token may then be stored again', () => {
     const s = store();

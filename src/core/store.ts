@@ -47,6 +47,12 @@ export function expiresAt(entry: Entry, now: Instant): number {
  */
 export class TokenStore {
   readonly #entries = new Map<string, Entry>();
+  /**
+   * Per key, the latest token refused as older-issued while the held one was servable (R6): it
+   * takes over when the held one can no longer be served, instead of a fetch (one token from a
+   * server whose clock stepped ahead).
+   */
+  readonly #spares = new Map<string, Entry>();
   readonly #t: Thresholds;
 
   constructor(thresholds: Thresholds) {
@@ -59,9 +65,16 @@ export class TokenStore {
   }
 
   read(key: string, now: Instant): Reading | undefined {
-    const entry = this.#entries.get(key);
+    let entry = this.#entries.get(key);
     if (!entry) return undefined;
-    const remaining = remainingMs(entry, now);
+    let remaining = remainingMs(entry, now);
+    const spare = this.#spares.get(key);
+    if (spare && this.freshness(remaining) === 'unservable' && remainingMs(spare, now) > remaining) {
+      this.#entries.set(key, spare);
+      this.#spares.delete(key);
+      entry = spare;
+      remaining = remainingMs(spare, now);
+    }
     return { entry, remainingMs: remaining, freshness: this.freshness(remaining) };
   }
 
@@ -81,26 +94,33 @@ export class TokenStore {
     const current = this.#entries.get(entry.key);
     if (current?.token === entry.token) return 'same';
     if (current && this.freshness(remainingMs(current, now)) !== 'unservable') {
-      if (entry.iat < current.iat) return 'older';
+      if (entry.iat < current.iat) {
+        this.#spares.set(entry.key, entry);
+        return 'older';
+      }
       // Of two tokens issued in one second, the one with less life left stays out; on a tie the
       // later one wins (a forceRefresh after a 401: the token it replaces may be revoked).
       if (entry.iat === current.iat && remainingMs(entry, now) < remainingMs(current, now)) return 'same';
     }
     this.#entries.set(entry.key, entry);
+    this.#spares.delete(entry.key);
     return 'stored';
   }
 
   /** Keeps only the entries `keep` says yes to. */
   retain(keep: (entry: Entry) => boolean): void {
     for (const [key, entry] of this.#entries) if (!keep(entry)) this.#entries.delete(key);
+    for (const [key, entry] of this.#spares) if (!keep(entry)) this.#spares.delete(key);
   }
 
   delete(key: string): void {
     this.#entries.delete(key);
+    this.#spares.delete(key);
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#spares.clear();
   }
 
   keys(): string[] {
