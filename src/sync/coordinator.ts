@@ -65,6 +65,7 @@ export class Coordinator {
     this.#guard = new FetchGuard(ctx, this.#session, this.#arrivals, {
       polling: () => this.#refresher.polling,
       leads: () => this.#leadership.isLeader,
+      acting: () => this.#leadership.acting(),
       leaving: () => this.#session.closed || this.#presence.away,
     });
     this.#leadership = new Leadership(

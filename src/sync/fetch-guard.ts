@@ -32,6 +32,8 @@ export interface GuardedTab {
   polling(): boolean;
   /** This tab leads: it may take a key's lock from a holder that does not deliver (R12). */
   leads(): boolean;
+  /** This tab leads and may act now (confirmed with the lock manager after a stall, R12). */
+  acting(): Promise<boolean>;
   /** This tab is leaving or has left the group: it keeps no lock. */
   leaving(): boolean;
 }
@@ -178,7 +180,7 @@ export class FetchGuard {
       const exclusive = this.#ctx.options.exclusiveFetch
         ? await this.#exclusive.take(controller.signal)
         : null;
-      if (by !== 'caller' && !this.#tab.leads()) {
+      if (by !== 'caller' && !(await this.#tab.acting())) {
         exclusive?.release();
         return undefined; // leadership moved on while this waited: the new leader answers
       }
