@@ -1,22 +1,26 @@
-// The browser bundle's size: the library with its dependencies, minified and gzipped, and each
-// dependency alone. `node bench/size.mjs --check` fails above the budget.
+// The browser bundle's size: what every page load pays (the entry chunk and what it imports
+// statically, our code with its dependencies, minified and gzipped), each part of it (ours by
+// folder, each dependency), and the chunks loaded only where they are needed.
+// `node bench/size.mjs --check` fails above the budget.
 //
-// The goal is 10 KB gzipped and it is not met (see bench/RESULTS.md): broadcast-channel's
-// BroadcastChannel alone is ~3.6 KB gzipped, because its method chooser imports every transport
-// (IndexedDB, localStorage, simulate) although a browser with a native BroadcastChannel uses none
-// of them, and our own code is ~12 KB. Until that is solved the budget guards against growth
-// from the measured size (14.2 KB with coordination v2 and tokens.fetch; 16.4 KB with the
-// hardening of issue 16: sign-out epochs, deadlines, the exclusive and key locks' steal rules,
-// peers' forced fetches) with a small margin.
+// Loaded only where needed (each its own chunk): broadcast-channel, where the platform has no
+// native BroadcastChannel; the in-realm lock manager, where `navigator.locks` is missing;
+// `tokens.fetch`, on its first call.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
 export const GOAL_BYTES = 10 * 1024;
-export const BUDGET_BYTES = 17 * 1024;
+// The goal (10 KB) is not met: every page load is 12.6 KB gzipped since the channel, the in-realm
+// lock manager and tokens.fetch load only where needed (from 16.9 KB). The budget is that figure
+// with room for the small features of issue 20 (each ~300 B), so growth beyond them is a decision.
+export const BUDGET_BYTES = 13 * 1024;
 
-async function bundle(code) {
+const root = new URL('..', import.meta.url).pathname;
+const gzip = (code) => gzipSync(code, { level: 9 }).length;
+
+async function chunksOf(code, preserveModules = false) {
   // The entry lives inside the project, so its imports resolve against our node_modules.
   const dir = mkdtempSync(join(import.meta.dirname, '.size-'));
   const entry = join(dir, 'entry.js');
@@ -30,33 +34,82 @@ async function bundle(code) {
       target: 'es2022',
       lib: { entry, formats: ['es'], fileName: 'entry' },
       // Lib mode keeps whitespace in ES output unless the bundler's own minifier runs.
-      rolldownOptions: { external: [], output: { minify: true } },
+      rolldownOptions: { external: [], output: { minify: true, preserveModules } },
     },
   }).finally(() => rmSync(dir, { recursive: true, force: true }));
-  const chunks = (Array.isArray(out) ? out[0] : out).output.filter((o) => o.type === 'chunk');
-  const js = chunks.map((c) => c.code).join('\n');
-  return { min: Buffer.byteLength(js), gzip: gzipSync(js, { level: 9 }).length };
+  return (Array.isArray(out) ? out[0] : out).output.filter((o) => o.type === 'chunk');
 }
 
-const lib = new URL('../src/index.ts', import.meta.url).pathname;
+/** The entry chunk and every chunk it imports statically: what a page loads before any call. */
+function initialLoad(chunks) {
+  const byName = new Map(chunks.map((c) => [c.fileName, c]));
+  const seen = new Set();
+  const visit = (c) => {
+    if (seen.has(c)) return;
+    seen.add(c);
+    for (const i of c.imports) visit(byName.get(i));
+  };
+  for (const c of chunks) if (c.isEntry) visit(c);
+  return seen;
+}
+
+const measure = (chunks) => {
+  const js = chunks.map((c) => c.code).join('\n');
+  return { min: Buffer.byteLength(js), gzip: gzip(js) };
+};
+
+/** A module's part: our folder (src/sync …) or the dependency's package name. */
+function partOf(moduleId) {
+  const path = relative(root, moduleId);
+  const dep = path.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
+  if (dep) return dep[1];
+  const parts = path.split('/');
+  return parts.length > 2 ? `${parts[0]}/${parts[1]}` : parts[0];
+}
+
+const lib = join(root, 'src/index.ts');
+const entryCode = `export * from ${JSON.stringify(lib)};`;
+
 export async function measureSizes() {
+  const chunks = await chunksOf(entryCode);
+  const initial = initialLoad(chunks);
+  const lazy = chunks.filter((c) => !initial.has(c));
+  const lazyName = (c) =>
+    Object.keys(c.modules)
+      .map((m) => relative(root, m))
+      .filter((m) => !m.includes('entry.js'))
+      .join(' + ');
   return [
-    {
-      what: 'tab-token-cache (with its dependencies)',
-      ...(await bundle(`export * from ${JSON.stringify(lib)};`)),
-    },
-    {
-      what: 'broadcast-channel alone (BroadcastChannel)',
-      ...(await bundle(`export { BroadcastChannel } from 'broadcast-channel';`)),
-    },
-    { what: 'jose alone (decodeJwt)', ...(await bundle(`export { decodeJwt } from 'jose';`)) },
-    { what: 'nanoevents alone', ...(await bundle(`export { createNanoEvents } from 'nanoevents';`)) },
+    { what: 'tab-token-cache, every page load (with its dependencies)', ...measure([...initial]) },
+    ...lazy.map((c) => ({ what: `loaded only where needed: ${shorten(lazyName(c))}`, ...measure([c]) })),
   ];
+}
+
+const shorten = (s) => (s.length > 90 ? `${s.slice(0, 87)}...` : s);
+
+/** Each part of the initial load alone (gzip of a part alone; the parts don't add up to the whole). */
+export async function measureParts() {
+  const modules = await chunksOf(entryCode, true);
+  const initial = initialLoad(modules);
+  const parts = new Map();
+  for (const c of initial) {
+    for (const id of Object.keys(c.modules)) {
+      if (id.includes('.size-')) continue;
+      const part = partOf(id);
+      parts.set(part, [...(parts.get(part) ?? []), c]);
+    }
+  }
+  return [...parts]
+    .map(([what, cs]) => ({ what, ...measure([...new Set(cs)]) }))
+    .sort((a, b) => b.min - a.min);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const sizes = await measureSizes();
   for (const s of sizes) console.log(`${s.what}: ${s.min} B minified, ${s.gzip} B gzipped`);
+  console.log('parts of every page load (minified; gzipped alone):');
+  for (const p of await measureParts())
+    console.log(`  ${p.what.padEnd(18)} ${String(p.min).padStart(6)} B  ${String(p.gzip).padStart(5)} B`);
   const total = sizes[0].gzip;
   if (process.argv.includes('--check')) {
     if (total > BUDGET_BYTES) {

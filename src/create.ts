@@ -1,5 +1,5 @@
 import { createNanoEvents, type Unsubscribe } from 'nanoevents';
-import { authorizedFetch, type TokenFetchInit } from './authorized-fetch.js';
+import type { TokenFetchInit } from './authorized-fetch.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { TokenStore } from './core/store.js';
 import { closedError, invalidOptions, type TokenCacheError } from './errors.js';
@@ -148,7 +148,9 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
     stats() {
       return { ...counters, isLeader: coordinator?.isLeader ?? false, keys: store.size };
     },
-    fetch(input, init) {
+    // Loaded on the first call: a page that never calls it never loads it.
+    async fetch(input, init) {
+      const { authorizedFetch } = await import('./authorized-fetch.js');
       return authorizedFetch(
         {
           getToken: (key, options) => cache.getToken(key, options),

@@ -427,6 +427,7 @@ describe('R19, R20: close, SSR, storage', () => {
     const stores = ['localStorage', 'sessionStorage', 'indexedDB', 'cookieStore'];
     const stubs = new Map<string, unknown>(stores.map((name) => [name, spy(name)]));
     stubs.set('document', spy('document'));
+    stubs.set('BroadcastChannel', undefined);
     // window.localStorage and the like reach the same stand-ins; the rest of window is recorded too.
     const win = spy('window') as object;
     stubs.set(
@@ -441,6 +442,8 @@ describe('R19, R20: close, SSR, storage', () => {
       // load (a bound `setItem`, say) is captured from them.
       vi.resetModules();
       const { createTokenCacheWith } = await import('../src/create.js');
+      // No native channel: the fallback transport (broadcast-channel, loaded on first use) runs.
+      await import('../src/wire/library-transport.js');
       const make = () =>
         createTokenCacheWith({ name: 'test', fetchToken: tabs.server.fetchToken }, { locks: tabs.locks });
       const leader = make();

@@ -1,7 +1,8 @@
 import type { Internals, TokenCache } from '../src/create.js';
 import type { LifecycleHandlers, WatchLifecycle } from '../src/platform/lifecycle.js';
 import { mainThreadTimers, type Timers } from '../src/platform/timers.js';
-import { type OpenTransport, openTransport, type Transport } from '../src/wire/transport.js';
+import { libraryTransport as openTransport } from '../src/wire/library-transport.js';
+import type { OpenTransport, Transport } from '../src/wire/transport.js';
 import { pass, type useSimulatedTabs } from './helpers.js';
 
 // Tabs of one group in one process: a tab that can be silenced (frozen), and small helpers to

@@ -2,7 +2,9 @@ import { enforceOptions } from 'broadcast-channel';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { createTokenCacheWith, type Internals, type TokenCache } from '../src/create.js';
 import type { TokenCacheOptions } from '../src/options.js';
-import { type Locks, memoryLocks } from '../src/platform/locks.js';
+import type { Locks } from '../src/platform/locks.js';
+import { memoryLocks } from '../src/platform/memory-locks.js';
+import { libraryTransport } from '../src/wire/library-transport.js';
 
 /** An unsigned JWT-shaped token: the library decodes, it does not verify (verifyToken does). */
 export function makeJwt(claims: Record<string, unknown>): string {
@@ -67,7 +69,7 @@ export function useSimulatedTabs(): {
     open(options: Partial<TokenCacheOptions> = {}, internals: Internals = {}): TokenCache {
       const cache = createTokenCacheWith(
         { name: 'test', fetchToken: ctx.server.fetchToken, ...options } as TokenCacheOptions,
-        { locks: ctx.locks, ...internals },
+        { locks: ctx.locks, openTransport: libraryTransport, ...internals },
       );
       caches.push(cache);
       return cache;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenCache } from '../src/create.js';
 import type { TokenCacheError } from '../src/errors.js';
-import { memoryLocks } from '../src/platform/locks.js';
+import { memoryLocks } from '../src/platform/memory-locks.js';
 import { across, countingTimers, fakeLifecycle, groupOf, leaders, recordingTransport } from './group.js';
 import { pass, useSimulatedTabs } from './helpers.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { acquire, type LockInfo, type LockOptions, type Locks, memoryLocks } from '../src/platform/locks.js';
+import { acquire, type LockInfo, type LockOptions, type Locks } from '../src/platform/locks.js';
+import { memoryLocks } from '../src/platform/memory-locks.js';
 
 /** Lets every pending microtask and promise chain run. */
 const flush = () => new Promise<void>((resolve) => setTimeout(resolve, 0));

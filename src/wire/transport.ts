@@ -1,10 +1,8 @@
-import { BroadcastChannel, type BroadcastMethod } from 'broadcast-channel';
 import { isRecord } from './guards.js';
 
 /**
- * The channel between the tabs, over broadcast-channel (leadership is a Web Lock, see
- * sync/leadership.ts). The rest of the library sees only this small interface, so the
- * coordinator can be driven by any transport.
+ * The channel between the tabs (leadership is a Web Lock, see sync/leadership.ts). The rest of
+ * the library sees only this small interface, so the coordinator can be driven by any transport.
  */
 export interface Transport {
   post(message: unknown): Promise<void>;
@@ -19,87 +17,49 @@ export interface TransportHandlers {
   onMalformed(): void;
 }
 
-interface Envelope {
-  type: 'message';
-  time: number;
-  data: unknown;
-}
-
-interface NativeState {
-  bc: globalThis.BroadcastChannel;
-  fn: ((msg: Envelope) => void) | null;
-}
-
-/** broadcast-channel's envelope of a message (its 'internal' ones belong to its electors, unused here). */
-function isEnvelope(x: unknown): x is Envelope {
+/**
+ * broadcast-channel's envelope, kept on the wire so that tabs of the previous version of the app
+ * (which went through broadcast-channel) and of this one hear each other after a deploy.
+ */
+function isEnvelope(x: unknown): x is { type: 'message'; data: unknown } {
   return isRecord(x) && typeof x.time === 'number' && x.type === 'message';
 }
 
-let lastMicros = 0;
-function microSeconds(): number {
-  const t = Date.now() * 1000;
-  lastMicros = t > lastMicros ? t : lastMicros + 1;
-  return lastMicros;
+/**
+ * The browser's own BroadcastChannel, hardened: a raw message that is not an envelope (anyone on
+ * the origin can post one) is dropped and reported, never thrown, and wall-clock stamps are not
+ * compared, so a clock set back does not silence the channel.
+ */
+function nativeTransport(channelName: string, handlers: TransportHandlers): Transport {
+  const bc = new BroadcastChannel(channelName);
+  // Node's BroadcastChannel keeps the process alive while it listens; a cache never does (R19).
+  (bc as { unref?: () => void }).unref?.();
+  bc.onmessage = (event) => {
+    const data: unknown = event.data;
+    if (isEnvelope(data)) handlers.onMessage(data.data);
+    else handlers.onMalformed();
+  };
+  bc.onmessageerror = handlers.onMalformed;
+  return {
+    post: async (data) => bc.postMessage({ type: 'message', time: Date.now() * 1000, data }),
+    close: async () => bc.close(),
+  };
 }
 
 /**
- * broadcast-channel's native method, hardened: its own listener throws on a raw message that is
- * not its envelope (anyone on the origin can post one), so this one drops and reports those.
- * It also delivers every message to current listeners regardless of wall-clock time stamps, so a
- * wall clock set back does not silence the channel (a native BroadcastChannel never delivers a
- * message posted before it was created anyway).
+ * Where there is no native BroadcastChannel, broadcast-channel's transports stand in, loaded only
+ * there (every current browser and Node have a native channel). Messages posted before it is
+ * loaded wait for it, in order.
  */
-function hardenedNativeMethod(onMalformed: () => void): BroadcastMethod<NativeState> {
+function fallbackTransport(channelName: string, handlers: TransportHandlers): Transport {
+  const loading = import('./library-transport.js').then((m) => m.libraryTransport(channelName, handlers));
   return {
-    type: 'native',
-    microSeconds,
-    create(channelName) {
-      const state: NativeState = { bc: new globalThis.BroadcastChannel(channelName), fn: null };
-      // Node's BroadcastChannel keeps the process alive while it listens; a cache never does (R19).
-      (state.bc as { unref?: () => void }).unref?.();
-      state.bc.onmessage = (event) => {
-        const data: unknown = event.data;
-        if (!isEnvelope(data)) {
-          onMalformed();
-          return;
-        }
-        state.fn?.({ type: data.type, time: Number.MAX_SAFE_INTEGER, data: data.data });
-      };
-      state.bc.onmessageerror = () => onMalformed();
-      return state;
-    },
-    close(state) {
-      state.bc.close();
-    },
-    onMessage(state, fn) {
-      state.fn = fn;
-    },
-    postMessage(state, message) {
-      try {
-        state.bc.postMessage(message);
-        return Promise.resolve();
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
-    canBeUsed() {
-      return typeof globalThis.BroadcastChannel === 'function';
-    },
-    averageResponseTime() {
-      return 150;
-    },
+    post: (message) => loading.then((t) => t.post(message)),
+    close: () => loading.then((t) => t.close()),
   };
 }
 
-export const openTransport: OpenTransport = (channelName, handlers) => {
-  const native = typeof globalThis.BroadcastChannel === 'function';
-  const channel = new BroadcastChannel<unknown>(
-    channelName,
-    native ? { methods: [hardenedNativeMethod(handlers.onMalformed)], webWorkerSupport: false } : {},
-  );
-  channel.addEventListener('message', (data: unknown) => handlers.onMessage(data));
-  return {
-    post: (message) => channel.postMessage(message),
-    close: () => channel.close(),
-  };
-};
+export const openTransport: OpenTransport = (channelName, handlers) =>
+  typeof globalThis.BroadcastChannel === 'function'
+    ? nativeTransport(channelName, handlers)
+    : fallbackTransport(channelName, handlers);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { resolveOptions } from '../../src/options.js';
-import { memoryLocks } from '../../src/platform/locks.js';
+import { memoryLocks } from '../../src/platform/memory-locks.js';
 import { mainThreadTimers } from '../../src/platform/timers.js';
 import { timingOf } from '../../src/rules.js';
 import { Leadership } from '../../src/sync/leadership.js';

@@ -1,6 +1,7 @@
 import { createTokenCacheWith } from '../../src/create.js';
 import { TokenCacheError } from '../../src/errors.js';
-import { type Locks, memoryLocks } from '../../src/platform/locks.js';
+import type { Locks } from '../../src/platform/locks.js';
+import { memoryLocks } from '../../src/platform/memory-locks.js';
 import { claimsOf } from '../helpers.js';
 import { Bus } from './bus.js';
 import { Endpoint } from './endpoint.js';
