@@ -1,7 +1,7 @@
-// Row `hung-leader` of `npm run bench` (table 10): a group of 10 tabs under a hung leader and a
-// slow endpoint. Token requests per token lifetime, and the longest wait of any read, with the
-// leader working and then with the leader hung, in one group. bench/run.mjs wires it in
-// (`--only hung-leader`) and hands it its helpers (`api`, `summary`, the dev server's address).
+// Row `hung-leader` (table 10): a group of 10 tabs under a hung leader and a slow endpoint.
+// Token requests per token lifetime (the server's count over a window, per new token the tabs
+// got), and the longest wait of any read (from a getToken call to its settling), with the leader
+// working and then with the leader hung, in one group.
 //
 // The tabs are playground/bench.html (getToken once a second) with the fast timing of the e2e
 // suite (e2e/timing.mjs), a short fetch timeout, and the token server answering after
@@ -9,9 +9,10 @@
 // READ_EVERY_MS: the reads whose wait is measured. A hung tab is a tab whose main thread is busy
 // (as in e2e/engine.ts's freezeFor): it keeps its Web Locks and answers nothing.
 
-import * as timing from '../../e2e/timing.mjs';
+import { api } from '../harness/playground.mjs';
+import { BASE, CUTOFF, LEEWAY, POLL, REPEATS, TTL } from '../harness/settings.mjs';
+import { sleep, summary } from '../harness/stats.mjs';
 
-const { POLL_MS: POLL, LEEWAY_S: LEEWAY, CUTOFF_S: CUTOFF, SHORT_TTL_S: TTL } = timing;
 const TABS = 10;
 const LATENCY_MS = 1000; // the slow endpoint: every token request answers after a second
 const FETCH_TIMEOUT_MS = 3000;
@@ -23,8 +24,7 @@ const WINDOW_MS = HANG_MS + AFTER_MS; // the working leader is watched as long
 const BOUND_MS = FETCH_TIMEOUT_MS + 2 * Math.min(1000, Math.max(50, POLL / 2)) + POLL;
 
 export const ROW = 'hung-leader';
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const DEV_SERVER = true;
 
 /**
  * In a page: from now on, times a getToken every `everyMs` (the reads so far in `window.__reads`)
@@ -49,7 +49,7 @@ function timeReads(everyMs) {
  * time from one new token to the next (as in table 1), so per lifetime = requests / new tokens
  * the 9 tabs got in the window.
  */
-async function windowResult(api, others) {
+async function windowResult(others) {
   const stats = await api('/api/stats');
   const seen = await Promise.all(
     others.map((p) =>
@@ -70,7 +70,7 @@ async function windowResult(api, others) {
 }
 
 /** One group: a window with the leader working, then one with the leader hung (and thawed). */
-async function oneRun(browser, { api, base }, name) {
+async function oneRun(browser, name) {
   await api('/api/control', { ttlSeconds: TTL, latencyMs: LATENCY_MS, mode: 'ok' });
   const context = await browser.newContext();
   const query = `poll=${POLL}&leeway=${LEEWAY}&cutoff=${CUTOFF}&timeout=${FETCH_TIMEOUT_MS}&name=${name}`;
@@ -78,7 +78,7 @@ async function oneRun(browser, { api, base }, name) {
   try {
     for (let i = 0; i < TABS; i++) {
       const page = await context.newPage();
-      await page.goto(`${base}/bench.html?${query}`);
+      await page.goto(`${BASE}/bench.html?${query}`);
       await page.waitForFunction(() => window.tokenCache?.peekToken() !== null, null, { timeout: 60_000 });
       pages.push(page);
     }
@@ -95,7 +95,7 @@ async function oneRun(browser, { api, base }, name) {
     };
     await startWindow();
     await sleep(WINDOW_MS);
-    const working = await windowResult(api, others);
+    const working = await windowResult(others);
 
     const start = await startWindow();
     await leader.evaluate((ms) => {
@@ -105,7 +105,7 @@ async function oneRun(browser, { api, base }, name) {
       }
     }, HANG_MS);
     await sleep(Math.max(0, start + WINDOW_MS - Date.now()));
-    const hung = await windowResult(api, others);
+    const hung = await windowResult(others);
     const after = await Promise.all(pages.map((p) => p.evaluate(() => window.tokenCache.isLeader)));
     hung.leadersAfter = after.filter(Boolean).length;
     hung.thawedLeads = after[pages.indexOf(leader)];
@@ -116,11 +116,11 @@ async function oneRun(browser, { api, base }, name) {
   }
 }
 
-/** Table 10's measurements: `repeats` groups, each with a working then a hung leader. */
-export async function measure(browser, harness, repeats) {
+/** Table 10's measurements: REPEATS groups, each with a working then a hung leader. */
+export async function measure(browser) {
   const runs = [];
-  for (let r = 0; r < repeats; r++) {
-    const run = await oneRun(browser, harness, `hung${Date.now().toString(36)}${r}`);
+  for (let r = 0; r < REPEATS; r++) {
+    const run = await oneRun(browser, `hung${Date.now().toString(36)}${r}`);
     runs.push(run);
     const show = (w) =>
       `${w.requests} requests for ${w.tokens} new tokens (${w.perLifetime.toFixed(2)} per lifetime), longest read ${w.longestMs} ms`;
@@ -130,7 +130,7 @@ export async function measure(browser, harness, repeats) {
 }
 
 /** Table 10 of bench/RESULTS.md. */
-export function section(runs, { summary }) {
+export function section(runs) {
   const out = ['## 10. A group of 10 tabs under a hung leader and a slow endpoint', ''];
   out.push(
     `${TABS} \`playground/bench.html\` tabs of one group (poll ${POLL} ms, leeway ${LEEWAY} s, cutoff ${CUTOFF} s, \`fetchTimeoutMs\` ${FETCH_TIMEOUT_MS}), token ttl ${TTL} s, the token server answering every token request after ${LATENCY_MS} ms. Two windows of ${WINDOW_MS / 1000} s in each group: first with the leader working, then with the leader hung for ${HANG_MS / 1000} s (its main thread busy: it keeps its Web Locks and answers nothing) and ${AFTER_MS / 1000} s after it thaws. Token requests: the server's count over the window (\`/api/stats\`, reset at its start); a token lifetime runs from one new token to the next (as in table 1), so per lifetime = requests / new tokens the 9 tabs got in the window (1.00: one request per token). Reads: the 9 tabs other than the leader each time a getToken every ${READ_EVERY_MS} ms (besides bench.html's own); a read's wait runs from the call to its settling (resolved or rejected), or to the window's end if still pending. R27's bound for these options: ${BOUND_MS} ms. Median (min, max) over ${runs.length} groups.`,
