@@ -19,20 +19,12 @@
 import type { Page } from '@playwright/test';
 import { type CacheProbe, goBack, probeBackForwardCache } from './back-forward-cache-probe';
 import type { EngineName } from './engine';
-import {
-  elapse,
-  expect,
-  expectOneLeaderByApi,
-  expectSharedToken,
-  isLeader,
-  leaderIndexes,
-  note,
-  type PageWatch,
-  POLL_MS,
-  peekJti,
-  type TestWindow,
-  test,
-} from './fixtures';
+import { expect, test } from './fixtures';
+import { note } from './note';
+import { isLeader, leaderIndexes, peekJti, type TestWindow } from './page-state';
+import type { PageWatch } from './page-watch';
+import { POLL_MS } from './timing.mjs';
+import { elapse, expectOneLeaderByApi, expectSharedToken } from './waits';
 
 /** How long a tab stays on the other page: longer than one poll interval. */
 const AWAY_MS = 3 * POLL_MS;

@@ -1,22 +1,13 @@
 // Scenarios 1, 2 and 9: one leader and one token per browser, whatever the number of tabs.
 
 import { manyTabsPath } from './engine';
-import {
-  cacheStats,
-  elapse,
-  expect,
-  expectOneLeader,
-  expectSharedToken,
-  LONG_TTL_S,
-  leaderIndexes,
-  maxRequests,
-  note,
-  recorded,
-  SHORT_TTL_S,
-  test,
-  usableLifeMs,
-  watchTabs,
-} from './fixtures';
+import { expect, test } from './fixtures';
+import { note } from './note';
+import { cacheStats, leaderIndexes } from './page-state';
+import { recorded } from './recorder';
+import { maxRequests, usableLifeMs } from './request-budget';
+import { LONG_TTL_S, SHORT_TTL_S } from './timing.mjs';
+import { elapse, expectOneLeader, expectSharedToken, watchTabs } from './waits';
 
 test('ten tabs elect one leader, share one token, and cost what one tab costs', async ({
   server,

@@ -2,21 +2,13 @@
 
 import type { Page } from '@playwright/test';
 import { cannotCrash, crashTab, freezeFor } from './engine';
-import {
-  cacheStats,
-  expect,
-  expectOneLeader,
-  expectSharedToken,
-  leaderIndexes,
-  maxRequests,
-  note,
-  POLL_MS,
-  recorded,
-  SHORT_TTL_S,
-  test,
-  usableLifeMs,
-  watchTabs,
-} from './fixtures';
+import { expect, test } from './fixtures';
+import { note } from './note';
+import { cacheStats, leaderIndexes } from './page-state';
+import { recorded } from './recorder';
+import { maxRequests, usableLifeMs } from './request-budget';
+import { POLL_MS, SHORT_TTL_S } from './timing.mjs';
+import { expectOneLeader, expectSharedToken, watchTabs } from './waits';
 
 /**
  * R11 asks for a takeover within one poll interval. The slack covers a loaded CI machine (two

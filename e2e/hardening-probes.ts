@@ -1,11 +1,11 @@
 // Probes for the hardening scenarios (hardening.spec.ts): a hang whose start another tab sees,
 // reads timed inside a page, a token's claims, the R27 bound of a page's options, and the token
 // server's request arrival times. Everything goes through the public API and the server's
-// endpoints, as in fixtures.ts.
+// endpoints, as in page-state.ts and server-api.ts.
 
-import type { APIRequestContext, Page } from '@playwright/test';
+import { type APIRequestContext, expect, type Page } from '@playwright/test';
 import type { ServerHistory } from '../playground/server/contract';
-import { expect, type TestWindow } from './fixtures';
+import type { TestWindow } from './page-state';
 
 /** What a page under these probes has on `window`, besides the cache. */
 type ProbeWindow = TestWindow & {

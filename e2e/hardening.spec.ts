@@ -5,20 +5,7 @@
 // are in hardening-probes.ts.
 
 import type { Page } from '@playwright/test';
-import {
-  expect,
-  expectOneLeader,
-  expectSharedToken,
-  maxRequests,
-  note,
-  POLL_MS,
-  recorded,
-  SHORT_TTL_S,
-  type TestWindow,
-  test,
-  usableLifeMs,
-  watchTabs,
-} from './fixtures';
+import { expect, test } from './fixtures';
 import {
   answerTimeoutMs,
   hangFor,
@@ -34,6 +21,12 @@ import {
   stopReads,
   watchForHang,
 } from './hardening-probes';
+import { note } from './note';
+import type { TestWindow } from './page-state';
+import { recorded } from './recorder';
+import { maxRequests, usableLifeMs } from './request-budget';
+import { POLL_MS, SHORT_TTL_S } from './timing.mjs';
+import { expectOneLeader, expectSharedToken, watchTabs } from './waits';
 
 /** The pages' fetchTimeoutMs (`timeout=`): short, so that R27's bound is tight (3 s + 2 × 250 ms + 500 ms = 4 s). */
 const FETCH_TIMEOUT_MS = 3000;

@@ -1,16 +1,10 @@
 // Scenario 10: anything on the cache's channel that is not the library's own message is dropped,
 // counted, and changes nothing.
 
-import {
-  cacheStats,
-  elapse,
-  expect,
-  expectOneLeader,
-  expectSharedToken,
-  LONG_TTL_S,
-  POLL_MS,
-  test,
-} from './fixtures';
+import { expect, test } from './fixtures';
+import { cacheStats } from './page-state';
+import { LONG_TTL_S, POLL_MS } from './timing.mjs';
+import { elapse, expectOneLeader, expectSharedToken } from './waits';
 
 const MESSAGES = 1000;
 

@@ -3,20 +3,12 @@
 // would keep every key in use.
 
 import type { Page } from '@playwright/test';
-import {
-  elapse,
-  expect,
-  expectOneLeaderByApi,
-  LONG_TTL_S,
-  note,
-  POLL_MS,
-  peekJtis,
-  SHORT_TTL_S,
-  type TestWindow,
-  test,
-  tryGetToken,
-  usableLifeMs,
-} from './fixtures';
+import { expect, test } from './fixtures';
+import { note } from './note';
+import { peekJtis, type TestWindow, tryGetToken } from './page-state';
+import { usableLifeMs } from './request-budget';
+import { LONG_TTL_S, POLL_MS, SHORT_TTL_S } from './timing.mjs';
+import { elapse, expectOneLeaderByApi } from './waits';
 
 const IDLE_S = 3;
 

@@ -3,7 +3,9 @@
 
 import type { Page } from '@playwright/test';
 import { crashTab } from './engine';
-import { expect, SHORT_TTL_S, tabUrl, test } from './fixtures';
+import { expect, test } from './fixtures';
+import { tabUrl } from './tabs';
+import { SHORT_TTL_S } from './timing.mjs';
 
 /** What a tab's group panel lists: each row's tab id, role and jti. */
 function groupRows(page: Page): Promise<{ id: string; role: string; jti: string }[]> {

@@ -1,7 +1,8 @@
 // The README's React recipe, for real: playground/react.html uses the hook under <StrictMode>
 // (every component mounted twice) with the cache as a module-level singleton.
 
-import { expect, expectOneLeader, expectSharedToken, test } from './fixtures';
+import { expect, test } from './fixtures';
+import { expectOneLeader, expectSharedToken } from './waits';
 
 test('React under StrictMode: no page error, one leader, and every tab shows the shared token', async ({
   tabs,

@@ -4,18 +4,11 @@
 
 import type { BrowserContext, Page } from '@playwright/test';
 import { crashTab, manyTabsPath } from './engine';
-import {
-  elapse,
-  expect,
-  expectOneLeader,
-  expectSharedToken,
-  leaderIndexes,
-  note,
-  SHORT_TTL_S,
-  type TestWindow,
-  test,
-  watchTabs,
-} from './fixtures';
+import { expect, test } from './fixtures';
+import { note } from './note';
+import { leaderIndexes, type TestWindow } from './page-state';
+import { SHORT_TTL_S } from './timing.mjs';
+import { elapse, expectOneLeader, expectSharedToken, watchTabs } from './waits';
 
 const LIFETIME_MS = SHORT_TTL_S * 1000;
 

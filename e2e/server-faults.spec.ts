@@ -1,24 +1,13 @@
 // Scenarios 6, 7 and 8: sign-out during a refresh, a failing token server, a server answering garbage.
 
 import type { Page } from '@playwright/test';
-import {
-  CUTOFF_S,
-  cacheStats,
-  elapse,
-  expect,
-  expectSharedToken,
-  LONG_TTL_S,
-  leaderIndexes,
-  note,
-  POLL_MS,
-  peekJtis,
-  recorded,
-  SHORT_TTL_S,
-  type TestWindow,
-  test,
-  tryGetToken,
-  usableLifeMs,
-} from './fixtures';
+import { expect, test } from './fixtures';
+import { note } from './note';
+import { cacheStats, leaderIndexes, peekJtis, type TestWindow, tryGetToken } from './page-state';
+import { recorded } from './recorder';
+import { usableLifeMs } from './request-budget';
+import { CUTOFF_S, LONG_TTL_S, POLL_MS, SHORT_TTL_S } from './timing.mjs';
+import { elapse, expectSharedToken } from './waits';
 
 const LATENCY_MS = 2000;
 /** Date.now() in a page and in the test are one clock; this covers reading it at slightly different moments. */

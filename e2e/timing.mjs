@@ -1,4 +1,4 @@
-// The fast timing that the end-to-end scenarios (e2e/fixtures.ts) and the benchmark
+// The fast timing that the end-to-end scenarios (e2e/; tabs.ts puts it in the URL) and the benchmark
 // (bench/run.mjs) both run the playground with: one place, so the two measure the same thing.
 // Plain JavaScript, so that Node runs it as it is; its types are in timing.d.mts.
 

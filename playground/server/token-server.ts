@@ -14,7 +14,8 @@
 //                               request arrival times and events of the last five minutes
 //
 // Every other path falls through to `next()` (Vite serves the page). Issuing tokens is
-// token-endpoint.ts (signed with signing-key.ts), /api/protected is protected-resource.ts.
+// token-endpoint.ts (signed with signing-key.ts), /api/protected is protected-resource.ts,
+// the settings (/api/control) are control.ts.
 // `skewNextSeconds` is a one-shot: the next token signed is dated that many seconds off the
 // server's clock, then the setting goes back to 0 by itself.
 //
@@ -23,25 +24,11 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JWK } from 'jose';
-import {
-  type ControlState,
-  LIMITS,
-  type ServerHistory,
-  type ServerMode,
-  type ServerStats,
-} from './contract.js';
+import type { ControlState, ServerHistory, ServerMode, ServerStats } from './contract.js';
+import { createControlEndpoint, initialControl } from './control.js';
 import { createCounters } from './counters.js';
 import { createHistory, type HistoryOptions } from './history.js';
-import {
-  checkBoolean,
-  checkFields,
-  checkInteger,
-  checkMode,
-  defaultSleep,
-  HttpError,
-  readJsonObject,
-  sendJson,
-} from './http.js';
+import { checkFields, defaultSleep, HttpError, readJsonObject, sendJson } from './http.js';
 import { createProtectedResource } from './protected-resource.js';
 import { createRefreshTokenStore, refreshCookie } from './rotation.js';
 import { createSigningKey } from './signing-key.js';
@@ -98,8 +85,6 @@ export interface TokenServer {
   history(): ServerHistory;
 }
 
-const { ttlSeconds: TTL, latencyMs: LATENCY, skewNextSeconds: SKEW } = LIMITS;
-
 type Method = 'GET' | 'POST';
 
 /** Known paths and the methods each accepts. */
@@ -120,13 +105,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   const subject = options.subject ?? 'user_demo';
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024;
 
-  const control: ControlState = {
-    ttlSeconds: checkInteger('ttlSeconds', options.ttlSeconds ?? 60, TTL.min, TTL.max),
-    latencyMs: checkInteger('latencyMs', options.latencyMs ?? 0, LATENCY.min, LATENCY.max),
-    mode: checkMode(options.mode ?? 'ok'),
-    rotation: checkBoolean('rotation', options.rotation ?? false),
-    skewNextSeconds: 0,
-  };
+  const control = initialControl(options);
 
   const counters = createCounters();
   const refreshTokens = createRefreshTokenStore();
@@ -158,28 +137,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   }
 
   const protectedResource = createProtectedResource({ counters, signingKey, now });
-
-  async function setControl(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readJsonObject(req, maxBodyBytes);
-    checkFields(body, ['ttlSeconds', 'latencyMs', 'mode', 'rotation', 'skewNextSeconds']);
-    // Validate everything before changing anything.
-    const next: ControlState = { ...control };
-    if ('ttlSeconds' in body) next.ttlSeconds = checkInteger('ttlSeconds', body.ttlSeconds, TTL.min, TTL.max);
-    if ('latencyMs' in body) {
-      next.latencyMs = checkInteger('latencyMs', body.latencyMs, LATENCY.min, LATENCY.max);
-    }
-    if ('mode' in body) next.mode = checkMode(body.mode);
-    if ('rotation' in body) next.rotation = checkBoolean('rotation', body.rotation);
-    if ('skewNextSeconds' in body) {
-      next.skewNextSeconds = checkInteger('skewNextSeconds', body.skewNextSeconds, SKEW.min, SKEW.max);
-    }
-    const changed = (Object.keys(next) as (keyof ControlState)[]).some(
-      (field) => next[field] !== control[field],
-    );
-    Object.assign(control, next);
-    if (changed) history.event({ at: now(), kind: 'control', control: { ...control } });
-    sendJson(res, 200, { ...control });
-  }
+  const setControl = createControlEndpoint({ control, history, now, maxBodyBytes });
 
   async function route(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     switch (path) {
