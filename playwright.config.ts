@@ -11,7 +11,7 @@
 //     `vite preview` (the dev server's HMR WebSocket alone keeps a page out of the back/forward
 //     cache), in a Chromium that keeps that cache on (Playwright turns it off by default).
 // Firefox, after them (firefoxProjects): `firefox`, the core scenarios, and `firefox-bfcache`,
-// the same spec files against the built playground (README "Browsers").
+// the same spec files against the built playground (docs/browsers.md).
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';

@@ -1,4 +1,4 @@
-// The README's React recipe, for real: playground/react.html uses the hook under <StrictMode>
+// The React recipe of docs/recipes.md, for real: playground/react.html uses the hook under <StrictMode>
 // (every component mounted twice) with the cache as a module-level singleton.
 
 import { expect, test } from './fixtures';

@@ -1,4 +1,4 @@
-// The playground's dashboard: wiring only. Each card is a module of ui/ (see README "Playground"):
+// The playground's dashboard: wiring only. Each card is a module of ui/ (see docs/playground.md):
 //   token-panel     the token this tab holds, and its countdown
 //   protected-panel the app's own calls: GET /api/protected once a second through tokens.fetch
 //   server-panel    the token server's counters and settings

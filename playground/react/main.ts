@@ -1,4 +1,4 @@
-// A small React page of the playground: the README's hook under <StrictMode>, written without JSX
+// A small React page of the playground: the hook of docs/recipes.md under <StrictMode>, written without JSX
 // so that it needs no build plugin. It shows this tab's role and the jti of the token it holds.
 
 import { decodeJwt } from 'jose';

@@ -1,4 +1,4 @@
-// The module-level singleton of the README's recipe: one cache per page, made when the module
+// The module-level singleton of the recipe (docs/recipes.md): one cache per page, made when the module
 // loads, never inside a component (StrictMode mounts every component twice).
 
 import { createTokenCache } from '../../src/index';

@@ -1,4 +1,4 @@
-// The README's React recipe, as it is: a hook over useSyncExternalStore.
+// The React recipe of docs/recipes.md, as it is: a hook over useSyncExternalStore.
 
 import { useEffect, useSyncExternalStore } from 'react';
 import { tokens } from './tokens';
