@@ -4,10 +4,15 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { CUTOFF, LEEWAY, POLL, REPEATS, TTL } from './settings.mjs';
 
 const RESULTS = new URL('../RESULTS.md', import.meta.url);
+// The machine's load (1-minute average) when the run began (this module loads first) and ended:
+// other work on a shared machine slows the tabs, and the timings with them.
+const loadAtStart = loadavg()[0];
+const load = () =>
+  `load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`;
 
 /** The library measured: the commit, and whether src/ has uncommitted changes (BENCH_LIBRARY overrides). */
 export function libraryRevision() {
@@ -31,10 +36,10 @@ function header({ started, version }) {
     '# Benchmark results',
     '',
     `- date: ${new Date().toISOString()}`,
-    `- machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, Chromium ${version}`,
+    `- machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, Chromium ${version}; ${load()}`,
     `- command: \`npm run bench\` (${REPEATS} repeats; took ${Math.round((Date.now() - started) / 1000)} s)`,
     `- library: ${libraryRevision()}`,
-    `- settings: token ttl ${TTL} s (usable ${TTL - 1} s), poll ${POLL} ms, leeway ${LEEWAY} s, cutoff ${CUTOFF} s. Tabs are \`playground/bench.html\`: the playground's cache, options and verifyToken (ES256 signature against the JWKS), getToken once a second, no dashboard. Tables 6 to 10 say their own settings.`,
+    `- settings: token ttl ${TTL} s (usable ${TTL - 1} s), poll ${POLL} ms, leeway ${LEEWAY} s, cutoff ${CUTOFF} s. Tabs are \`playground/bench.html\`: the playground's cache, options and verifyToken (ES256 signature against the JWKS), getToken once a second, no dashboard. Tables 4 and 6 to 10 say their own settings.`,
     '',
   ];
 }
@@ -61,7 +66,7 @@ export function writeResults({ measured, only, started, version }) {
   } else {
     const took = Math.round((Date.now() - started) / 1000);
     const command = `node bench/run.mjs --only ${[...only].join(',')}`;
-    const note = `_Measured alone: \`${command}\`, ${new Date().toISOString()}, took ${took} s, Chromium ${version}, library ${libraryRevision()}._`;
+    const note = `_Measured alone: \`${command}\`, ${new Date().toISOString()}, took ${took} s (${load()}), Chromium ${version}, library ${libraryRevision()}._`;
     text = merge(readFileSync(RESULTS, 'utf8'), measured, note);
   }
   writeFileSync(RESULTS, text);
