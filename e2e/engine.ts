@@ -28,10 +28,20 @@ export function cannotCrash(engine: EngineName): string | null {
 
 /** Kills `page`'s renderer with no unload and no goodbye: only the browser releases its locks. */
 export async function crashTab(context: BrowserContext, page: Page): Promise<void> {
+  await (await readyToCrash(context, page))();
+}
+
+/**
+ * The CDP session attached beforehand, so that a timed crash counts the crash alone: the returned
+ * function crashes `page` and resolves when Playwright sees it gone.
+ */
+export async function readyToCrash(context: BrowserContext, page: Page): Promise<() => Promise<void>> {
   const cdp = await context.newCDPSession(page);
-  const crashed = page.waitForEvent('crash');
-  cdp.send('Page.crash').catch(() => {}); // never answers: the page is gone
-  await crashed;
+  return async () => {
+    const crashed = page.waitForEvent('crash');
+    cdp.send('Page.crash').catch(() => {}); // never answers: the page is gone
+    await crashed;
+  };
 }
 
 /**

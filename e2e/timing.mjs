@@ -1,5 +1,5 @@
 // The fast timing that the end-to-end scenarios (e2e/; tabs.ts puts it in the URL) and the benchmark
-// (bench/run.mjs) both run the playground with: one place, so the two measure the same thing.
+// (bench/harness/settings.mjs) both run the playground with: one place, so the two measure the same thing.
 // Plain JavaScript, so that Node runs it as it is; its types are in timing.d.mts.
 
 /** The leader's poll period the pages run with (ms). */

@@ -2,7 +2,7 @@
 // timed from the events the end-to-end suite times (e2e/failover.spec.ts): from Node's Date.now()
 // just before the command is sent (`page.close()`; CDP `Page.crash` on a session attached
 // beforehand) to Date.now() in the page of the tab that takes over, in its `leader` event (a
-// recorder installed before the page's scripts, as e2e/fixtures.ts's). Polling from Node only
+// recorder installed before the page's scripts, as e2e/recorder.ts's). Polling from Node only
 // learns of that moment; it is not part of the figure.
 //
 // As in the suite, each trial is a fresh browser context with TABS tabs of one group, settled
