@@ -120,6 +120,19 @@ describe('R25: tokens.fetch', () => {
     expect(errors).toEqual(['default:fetch_failed']);
   });
 
+  it('R13: a call made before a clear() rejects cleared, and fetches no token after it (the code behind tokens.fetch loads on its first call)', async () => {
+    const api = protectedApi();
+    const cache = tabs.open();
+    await cache.getToken();
+    const requests = tabs.server.requests;
+    const call = cache.fetch('https://api.test/x');
+    cache.clear();
+    await expect(call).rejects.toMatchObject({ code: 'cleared' });
+    await pass(1_000);
+    expect(tabs.server.requests, 'token requests after the clear').toBe(requests);
+    expect(api.seen).toEqual([]);
+  });
+
   it('honours init.signal: an aborted call sends nothing', async () => {
     const api = protectedApi();
     const cache = tabs.open();
