@@ -26,67 +26,67 @@ async function jtisReceived(pages: readonly Page[], since: number): Promise<Set<
   return all;
 }
 
+// No Playwright trace in this file: its screenshots and DOM snapshots keep the pages busy, which
+// made the takeover read 454 ms at p50 against 12 ms without (and a frozen tab is timing too).
+test.use({ trace: 'off' });
+
 // Takeover is timed as bench/rows/takeover.mjs times it: from Date.now() just before the close or
 // the crash (the CDP session attached before), with the tab still leading, to the first `leader`
-// event after it in another tab. Without tracing: Playwright's trace (screenshots and DOM
-// snapshots) keeps the pages busy and made the takeover read 454 ms at p50 against 12 ms without.
+// event after it in another tab.
 for (const how of ['closed', 'crashed'] as const) {
-  test.describe(() => {
-    test.use({ trace: 'off' });
-    test(`leader ${how}: a follower takes over within one poll interval and tokens keep being refreshed`, async ({
-      server,
-      tabs,
-      context,
-      browserName,
-    }) => {
-      test.skip(how === 'crashed' && cannotCrash(browserName) !== null, cannotCrash(browserName) ?? '');
-      test.setTimeout(90_000);
-      await server.control({ ttlSeconds: SHORT_TTL_S });
-      const { pages, jti: jtiBefore } = await tabs.openSettled(3);
-      const requestsBefore = await server.requests();
-      // The tab that leads now (leadership may have moved since the group settled).
-      const leader = pages[(await leaderIndexes(pages))[0] ?? 0] as Page;
-      const rest = pages.filter((page) => page !== leader);
-      // A crash: no goodbye message, only the lock released by the browser.
-      const goAway = how === 'closed' ? () => leader.close() : await readyToCrash(context, leader);
-      const gone = Date.now();
-      await goAway();
+  test(`leader ${how}: a follower takes over within one poll interval and tokens keep being refreshed`, async ({
+    server,
+    tabs,
+    context,
+    browserName,
+  }) => {
+    test.skip(how === 'crashed' && cannotCrash(browserName) !== null, cannotCrash(browserName) ?? '');
+    test.setTimeout(90_000);
+    await server.control({ ttlSeconds: SHORT_TTL_S });
+    const { pages, jti: jtiBefore } = await tabs.openSettled(3);
+    const requestsBefore = await server.requests();
+    // The tab that leads now (leadership may have moved since the group settled).
+    const leader = pages[(await leaderIndexes(pages))[0] ?? 0] as Page;
+    const rest = pages.filter((page) => page !== leader);
+    // A crash: no goodbye message, only the lock released by the browser.
+    const goAway = how === 'closed' ? () => leader.close() : await readyToCrash(context, leader);
+    const gone = Date.now();
+    await goAway();
 
-      // The takeover: one of the others says it leads. The moment comes from its own 'leader'
-      // event (Date.now() in the page: the same machine clock as `gone`).
-      await expect.poll(() => leaderIndexes(rest), { timeout: 10_000, intervals: [50] }).toHaveLength(1);
-      const newLeaderIndex = (await leaderIndexes(rest))[0] as number;
-      const newLeader = rest[newLeaderIndex] as Page;
-      const became = (await recorded(newLeader)).leader.find((event) => event.isLeader && event.at >= gone);
-      expect(became, 'the new leader emitted a leader event').toBeDefined();
-      const takeoverMs = (became?.at ?? Number.NaN) - gone;
-      note('takeover', `leader ${how}: ${takeoverMs} ms`);
-      expect(takeoverMs, `takeover after the leader was ${how} (ms)`).toBeLessThanOrEqual(
-        POLL_MS + TAKEOVER_SLACK_MS,
-      );
-      await expectOneLeader(rest);
+    // The takeover: one of the others says it leads. The moment comes from its own 'leader'
+    // event (Date.now() in the page: the same machine clock as `gone`).
+    await expect.poll(() => leaderIndexes(rest), { timeout: 10_000, intervals: [50] }).toHaveLength(1);
+    const newLeaderIndex = (await leaderIndexes(rest))[0] as number;
+    const newLeader = rest[newLeaderIndex] as Page;
+    const became = (await recorded(newLeader)).leader.find((event) => event.isLeader && event.at >= gone);
+    expect(became, 'the new leader emitted a leader event').toBeDefined();
+    const takeoverMs = (became?.at ?? Number.NaN) - gone;
+    note('takeover', `leader ${how}: ${takeoverMs} ms`);
+    expect(takeoverMs, `takeover after the leader was ${how} (ms)`).toBeLessThanOrEqual(
+      POLL_MS + TAKEOVER_SLACK_MS,
+    );
+    await expectOneLeader(rest);
 
-      // Two more lifetimes: the new leader refreshes, and stays the only one.
-      const watched = await watchTabs(rest, Math.max(0, gone + 2 * LIFETIME_MS - Date.now()));
-      expect([...watched.leaderCounts], 'leaders at each sample').toEqual([1]);
-      expect(watched.maxDistinct).toBeLessThanOrEqual(2);
-      const jtiAfter = await expectSharedToken(rest);
-      expect(jtiAfter, 'the token was refreshed after the takeover').not.toBe(jtiBefore);
-      expect((await cacheStats(newLeader)).fetches, 'the new leader fetches').toBeGreaterThan(0);
+    // Two more lifetimes: the new leader refreshes, and stays the only one.
+    const watched = await watchTabs(rest, Math.max(0, gone + 2 * LIFETIME_MS - Date.now()));
+    expect([...watched.leaderCounts], 'leaders at each sample').toEqual([1]);
+    expect(watched.maxDistinct).toBeLessThanOrEqual(2);
+    const jtiAfter = await expectSharedToken(rest);
+    expect(jtiAfter, 'the token was refreshed after the takeover').not.toBe(jtiBefore);
+    expect((await cacheStats(newLeader)).fetches, 'the new leader fetches').toBeGreaterThan(0);
 
-      const stats = await server.stats();
-      const elapsed = Date.now() - gone;
-      note(
-        'after takeover',
-        `${stats.requests - requestsBefore} token requests in ${elapsed} ms (bound ${maxRequests(elapsed, SHORT_TTL_S)}); ` +
-          `${watched.emptyReads} of ${watched.samples * rest.length} reads found no servable token`,
-      );
-      expect(
-        stats.requests - requestsBefore,
-        `token requests in the ${elapsed} ms after the takeover`,
-      ).toBeLessThanOrEqual(maxRequests(elapsed, SHORT_TTL_S));
-      expect(stats.rejected, 'protected calls refused').toBe(0);
-    });
+    const stats = await server.stats();
+    const elapsed = Date.now() - gone;
+    note(
+      'after takeover',
+      `${stats.requests - requestsBefore} token requests in ${elapsed} ms (bound ${maxRequests(elapsed, SHORT_TTL_S)}); ` +
+        `${watched.emptyReads} of ${watched.samples * rest.length} reads found no servable token`,
+    );
+    expect(
+      stats.requests - requestsBefore,
+      `token requests in the ${elapsed} ms after the takeover`,
+    ).toBeLessThanOrEqual(maxRequests(elapsed, SHORT_TTL_S));
+    expect(stats.rejected, 'protected calls refused').toBe(0);
   });
 }
 
