@@ -52,12 +52,16 @@ export async function readyToCrash(context: BrowserContext, page: Page): Promise
  * measured, its timers and Worker messages ran on at full rate and no 'freeze' event fired.
  * WebDriver BiDi has no such command at all.)
  */
-export function freezeFor(page: Page, ms: number): Promise<void> {
+export function freezeFor(page: Page, ms: number): Promise<number> {
+  // Resolves, after the thaw, with the page's Date.now() when the freeze began: what the page did
+  // until then (a fetch that was finishing when the command arrived) it did before the freeze.
   return page.evaluate((ms) => {
-    const end = Date.now() + ms;
+    const start = Date.now();
+    const end = start + ms;
     while (Date.now() < end) {
       // busy: nothing else runs in this tab
     }
+    return start;
   }, ms);
 }
 

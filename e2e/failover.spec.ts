@@ -133,7 +133,7 @@ test('leader frozen: a follower steals leadership, tokens stay fresh with one fe
 
   expect(await leaderIndexes(rest), 'a follower took the lock').toHaveLength(1);
 
-  await thawed;
+  const froze = await thawed; // (the page's own clock: it may have finished a fetch before the freeze began)
   const leaderAfter = await expectOneLeader(pages);
   expect(pages[leaderAfter], 'the thawed tab stepped down').not.toBe(leader);
   await expectSharedToken(pages);
@@ -142,17 +142,17 @@ test('leader frozen: a follower steals leadership, tokens stay fresh with one fe
   // nothing. Only if it led again later (a follower whose question the leader of a loaded
   // machine did not acknowledge in time steals, R12) may it fetch, as that leader.
   const log = await recorded(leader);
-  const ledAgainAt = log.leader.find((event) => event.isLeader && event.at >= frozenAt)?.at ?? Infinity;
-  const fetchedAt = log.tokens.filter((t) => t.source === 'fetch' && t.at >= frozenAt).map((t) => t.at);
+  const ledAgainAt = log.leader.find((event) => event.isLeader && event.at >= froze)?.at ?? Infinity;
+  const fetchedAt = log.tokens.filter((t) => t.source === 'fetch' && t.at >= froze).map((t) => t.at);
   note(
     'thaw',
     `the thawed tab fetched ${fetchedAt.length} time(s) after the freeze; ` +
       (ledAgainAt === Infinity
         ? 'it did not lead again'
-        : `it led again ${ledAgainAt - frozenAt} ms after the freeze began`),
+        : `it led again ${ledAgainAt - froze} ms after the freeze began`),
   );
   expect(
-    fetchedAt.filter((at) => at < ledAgainAt).map((at) => at - frozenAt),
+    fetchedAt.filter((at) => at < ledAgainAt).map((at) => at - froze),
     'fetches of the thawed tab while it did not lead (ms after the freeze began)',
   ).toEqual([]);
   if (ledAgainAt === Infinity) {
