@@ -2,7 +2,7 @@ import { createNanoEvents, type Unsubscribe } from 'nanoevents';
 import type { TokenFetchInit } from './authorized-fetch.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { TokenStore } from './core/store.js';
-import { clearedError, closedError, invalidOptions, type TokenCacheError } from './errors.js';
+import { closedError, invalidOptions, type TokenCacheError } from './errors.js';
 import { type Counters, type Emit, type TokenCacheEvents, zeroCounters } from './events.js';
 import { type ResolvedOptions, resolveOptions, type TokenCacheOptions } from './options.js';
 import { type WatchLifecycle, watchLifecycle } from './platform/lifecycle.js';
@@ -73,10 +73,7 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
   const emitter = createNanoEvents<TokenCacheEvents>();
   /** Errors already emitted, so that tokens.fetch reports a failure once. */
   const emittedErrors = new WeakSet<TokenCacheError>();
-  /** Sign-outs so far (clear events): a tokens.fetch call made before one must not fetch after it. */
-  let signOuts = 0;
   const emit: Emit = (event, ...args) => {
-    if (event === 'clear') signOuts++;
     if (event === 'error') emittedErrors.add((args[0] as Parameters<TokenCacheEvents['error']>[0]).error);
     try {
       emitter.emit(event, ...args);
@@ -153,10 +150,12 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
     },
     // Loaded on the first call: a page that never calls it never loads it.
     async fetch(input, init) {
-      const before = signOuts;
+      if (closed) throw closedError();
+      const interrupted = started().mark(init?.tokenKey ?? DEFAULT_KEY);
       const { authorizedFetch } = await import('./authorized-fetch.js');
-      // A sign-out while the code loaded overtook this call (R13): it gets no token from after it.
-      if (signOuts !== before) throw clearedError(init?.tokenKey ?? DEFAULT_KEY);
+      // A sign-out or close() while the code loaded overtook this call (R13): no token from after it.
+      const stop = interrupted();
+      if (stop) throw stop;
       return authorizedFetch(
         {
           getToken: (key, options) => cache.getToken(key, options),

@@ -130,6 +130,11 @@ export class Coordinator {
     return this.#resolver.resolve(key, force);
   }
 
+  /** For a call starting now: the check that says whether a sign-out or close() overtook it (R13). */
+  mark(key: string): () => TokenCacheError | undefined {
+    return this.#session.mark(key);
+  }
+
   /** A stale token was served (R2). */
   onStale(key: string, reading: Reading): void {
     this.#resolver.onStale(key, reading);
