@@ -7,6 +7,7 @@ import { type Counters, type Emit, type TokenCacheEvents, zeroCounters } from '.
 import { type ResolvedOptions, resolveOptions, type TokenCacheOptions } from './options.js';
 import { type WatchLifecycle, watchLifecycle } from './platform/lifecycle.js';
 import { defaultLocks, type Locks } from './platform/locks.js';
+import { inServiceWorker } from './platform/scope.js';
 import { createTimers, type Timers } from './platform/timers.js';
 import { timingOf } from './rules.js';
 import { Coordinator } from './sync/coordinator.js';
@@ -34,6 +35,12 @@ export interface TokenCache {
   readonly options: ResolvedOptions;
   /** `fetch` with `Authorization: Bearer <token>`, one retry with a new token on 401 (R25). */
   fetch(input: RequestInfo | URL, init?: TokenFetchInit): Promise<Response>;
+  /**
+   * A token the app already has (rendered by its server into the page, R31): checked like a
+   * fetched one, kept and shared with the other tabs unless a newer one is held. Resolves true
+   * when kept; rejects with the TokenCacheError of a bad token.
+   */
+  seed(key: string, jwt: string): Promise<boolean>;
   stats(): TokenCacheStats;
   close(): Promise<void>;
 }
@@ -46,6 +53,8 @@ export interface Internals {
   openTransport?: OpenTransport;
   watchLifecycle?: WatchLifecycle;
   tabId?: string;
+  /** False: this member never leads (a service worker, R32). */
+  canLead?: boolean;
 }
 
 const DEFAULT_KEY = 'default';
@@ -97,6 +106,7 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
       openTransport: internals.openTransport ?? openTransport,
       watchLifecycle: internals.watchLifecycle ?? watchLifecycle,
       tabId: internals.tabId ?? randomId(),
+      canLead: internals.canLead ?? !inServiceWorker(),
     });
     return coordinator;
   };
@@ -137,6 +147,12 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
     },
     clear() {
       if (!closed) started().clear();
+    },
+    seed(key, jwt) {
+      if (closed) return Promise.reject(closedError());
+      const bad = checkKey(key);
+      if (bad) return Promise.reject(bad);
+      return started().seed(key, jwt);
     },
     on(event, handler) {
       return emitter.on(event, handler);

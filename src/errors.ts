@@ -6,16 +6,35 @@ export type TokenCacheErrorCode =
   | 'token_ttl_too_short'
   | 'verification_failed'
   | 'cleared'
-  | 'closed';
+  | 'closed'
+  | 'signed_out';
 
 export class TokenCacheError extends Error {
   readonly code: TokenCacheErrorCode;
+  /** For `signed_out`: why the endpoint said the session is gone (R29). */
+  readonly reason?: string;
 
-  constructor(code: TokenCacheErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: TokenCacheErrorCode, message: string, options?: { cause?: unknown; reason?: string }) {
     super(message, options);
     this.name = 'TokenCacheError';
     this.code = code;
+    if (options?.reason !== undefined) this.reason = options.reason;
   }
+}
+
+/** The longest sign-out reason a tab keeps or passes on (R28). */
+export const MAX_REASON = 200;
+
+/**
+ * Thrown by `fetchToken` when the endpoint says the session is gone (a 401 `invalid_grant`, a
+ * revoked refresh token): the whole group signs out, as with clear(), and callers reject
+ * `signed_out` (R29). Any other failure is an outage, never a sign-out.
+ */
+export function signedOut(reason: string): TokenCacheError {
+  const why = String(reason).slice(0, MAX_REASON);
+  return new TokenCacheError('signed_out', `The token endpoint said the session is gone (${why}); sign in again`, {
+    reason: why,
+  });
 }
 
 export function closedError(): TokenCacheError {
@@ -52,7 +71,7 @@ export function asTokenCacheError(error: unknown): TokenCacheError {
 
 /** True for the errors that end a call because the cache was signed out or closed, not a failure. */
 export function isInterruption(error: unknown): boolean {
-  return error instanceof TokenCacheError && (error.code === 'cleared' || error.code === 'closed');
+  return error instanceof TokenCacheError && (error.code === 'cleared' || error.code === 'closed' || error.code === 'signed_out');
 }
 
 /** Never log a token in full: its first characters are enough to tell two apart. */
@@ -93,6 +112,13 @@ export function ttlTooShortError(
   return new TokenCacheError(
     'token_ttl_too_short',
     `The token for key "${key}" lives ${ttlSeconds} s (usable ${usableMs / 1000} s), no longer than hardCutoffSeconds (${cutoffMs / 1000} s), so it could never be served; issue longer-lived tokens or lower hardCutoffSeconds`,
+  );
+}
+
+export function seedTooOldError(key: string, remainingMs: number, cutoffMs: number): TokenCacheError {
+  return new TokenCacheError(
+    'token_ttl_too_short',
+    `The token seeded for key "${key}" has ${Math.max(0, Math.round(remainingMs / 1000))} s of life left counted from this page's start, no more than hardCutoffSeconds (${cutoffMs / 1000} s), so it could never be served; let the cache fetch one`,
   );
 }
 

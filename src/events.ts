@@ -9,11 +9,39 @@ export interface TokenEvent {
   readonly expiresAt: number;
 }
 
+/**
+ * Why leadership changed (R30): `elected` (nobody led), `took-over` (the leader closed, left or
+ * crashed), `stole` (the leader did not answer, R12); this tab stopped leading: `stolen` (another
+ * tab took it), `left` (pagehide, freeze, close).
+ */
+export type LeaderReason = 'elected' | 'took-over' | 'stole' | 'stolen' | 'left';
+
+export interface LeaderEvent {
+  readonly isLeader: boolean;
+  readonly reason: LeaderReason;
+}
+
+/**
+ * A sign-out: this tab's clear() (`local`), another tab's (`remote`), or the token endpoint's
+ * (`server`, in every tab, with the reason given to `signedOut`, R29).
+ */
+export interface ClearEvent {
+  readonly origin: 'local' | 'remote' | 'server';
+  readonly reason?: string;
+}
+
+/** The signed-in identity changed (R30): `previous` is the one this tab knew, `current` the new one. */
+export interface IdentityEvent {
+  readonly previous: string;
+  readonly current: string;
+}
+
 export interface TokenCacheEvents {
   token: (event: TokenEvent) => void;
-  leader: (event: { readonly isLeader: boolean }) => void;
+  leader: (event: LeaderEvent) => void;
   error: (event: { readonly key: string; readonly error: TokenCacheError }) => void;
-  clear: (event: { readonly origin: 'local' | 'remote' }) => void;
+  clear: (event: ClearEvent) => void;
+  identity: (event: IdentityEvent) => void;
 }
 
 export type Emit = <E extends keyof TokenCacheEvents>(

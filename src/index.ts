@@ -3,10 +3,17 @@ import type { TokenCacheOptions } from './options.js';
 
 export type { TokenFetchInit } from './authorized-fetch.js';
 export type { TokenSource } from './core/store.js';
-export type { VerifyToken } from './core/token.js';
+export type { IdentityOf, TokenClaims, VerifyToken } from './core/token.js';
 export type { GetTokenOptions, TokenCache, TokenCacheStats } from './create.js';
-export { TokenCacheError, type TokenCacheErrorCode } from './errors.js';
-export type { TokenCacheEvents, TokenEvent } from './events.js';
+export { signedOut, TokenCacheError, type TokenCacheErrorCode } from './errors.js';
+export type {
+  ClearEvent,
+  IdentityEvent,
+  LeaderEvent,
+  LeaderReason,
+  TokenCacheEvents,
+  TokenEvent,
+} from './events.js';
 export type { FetchToken, ResolvedOptions, TokenCacheOptions } from './options.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { VerifyToken } from './core/token.js';
+import type { IdentityOf, VerifyToken } from './core/token.js';
 import { invalidOptions } from './errors.js';
 
 export type FetchToken = (key: string, context: { signal: AbortSignal }) => Promise<string> | string;
@@ -22,6 +22,8 @@ export interface TokenCacheOptions {
   idleTimeoutSeconds?: number;
   /** At most one fetchToken at a time across all keys and tabs (R26), for rotating refresh tokens. Default false. */
   exclusiveFetch?: boolean;
+  /** Names the signed-in identity of a token's claims (R30, the `identity` event). Default: the `sub` claim. */
+  identityOf?: IdentityOf;
 }
 
 /** The options a cache actually runs with (`tokens.options`): every default filled in, frozen. */
@@ -35,6 +37,7 @@ export interface ResolvedOptions {
   readonly verifyToken: VerifyToken | undefined;
   readonly idleTimeoutSeconds: number;
   readonly exclusiveFetch: boolean;
+  readonly identityOf: IdentityOf;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -56,7 +59,10 @@ const KNOWN: ReadonlySet<string> = new Set<keyof TokenCacheOptions>([
   'verifyToken',
   'idleTimeoutSeconds',
   'exclusiveFetch',
+  'identityOf',
 ]);
+
+const bySub: IdentityOf = (claims) => (typeof claims.sub === 'string' ? claims.sub : undefined);
 
 function fail(message: string): never {
   throw invalidOptions(message);
@@ -103,7 +109,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   for (const k of Object.keys(o)) {
     if (!KNOWN.has(k)) fail(`Unknown option "${k}"; known options: ${[...KNOWN].join(', ')}`);
   }
-  const { name, fetchToken, verifyToken, exclusiveFetch } = o;
+  const { name, fetchToken, verifyToken, exclusiveFetch, identityOf } = o;
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
     fail('name must be a non-empty string of at most 200 characters');
   }
@@ -111,6 +117,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     fail('fetchToken must be a function (key, { signal }) => Promise<jwt>');
   if (verifyToken !== undefined && typeof verifyToken !== 'function') {
     fail('verifyToken must be a function (jwt, key) => Promise<void> that throws to reject');
+  }
+  if (identityOf !== undefined && typeof identityOf !== 'function') {
+    fail('identityOf must be a function (claims) => string | undefined');
   }
   if (exclusiveFetch !== undefined && typeof exclusiveFetch !== 'boolean') {
     fail(`exclusiveFetch must be true or false, got ${String(exclusiveFetch)}`);
@@ -137,5 +146,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     verifyToken: verifyToken as VerifyToken | undefined,
     idleTimeoutSeconds: idle,
     exclusiveFetch: exclusiveFetch === true,
+    identityOf: (identityOf as IdentityOf | undefined) ?? bySub,
   });
 }

@@ -29,8 +29,12 @@ describe('resolveOptions fills in the defaults', () => {
       verifyToken: undefined,
       idleTimeoutSeconds: 600,
       exclusiveFetch: false,
+      identityOf: expect.any(Function),
     });
     expect(options.fetchToken).toBe(fetchToken);
+    // identityOf: the `sub` claim when it is a string (R30).
+    expect(options.identityOf({ iat: 1, exp: 2, sub: 'user_1' })).toBe('user_1');
+    expect(options.identityOf({ iat: 1, exp: 2, sub: 42 })).toBeUndefined();
   });
 
   it('the defaults it documents are the ones it applies', () => {
@@ -64,6 +68,7 @@ describe('resolveOptions fills in the defaults', () => {
 
   it('keeps every value given, raising or lowering nothing (R18)', () => {
     const verifyToken = () => {};
+    const identityOf = () => 'someone';
     expect(
       resolveOptions({
         ...base,
@@ -74,6 +79,7 @@ describe('resolveOptions fills in the defaults', () => {
         verifyToken,
         idleTimeoutSeconds: 30,
         exclusiveFetch: true,
+        identityOf,
       }),
     ).toEqual({
       name: 'acme',
@@ -85,6 +91,7 @@ describe('resolveOptions fills in the defaults', () => {
       verifyToken,
       idleTimeoutSeconds: 30,
       exclusiveFetch: true,
+      identityOf,
     });
   });
 
@@ -135,6 +142,7 @@ describe('invalid options throw invalid_options naming the option', () => {
     ['no fetchToken', { name: 'acme' }, /^fetchToken must be a function/],
     ['a string fetchToken', { ...base, fetchToken: 'https://x/token' }, /^fetchToken must be a function/],
     ['a non-function verifyToken', { ...base, verifyToken: true }, /^verifyToken must be a function/],
+    ['a non-function identityOf', { ...base, identityOf: 'sub' }, /^identityOf must be a function/],
     [
       'exclusiveFetch "true"',
       { ...base, exclusiveFetch: 'true' },

@@ -15,8 +15,8 @@ const NAME = 'acme';
 const HEAD = { name: NAME, from: 'tab-1', epoch: 3 };
 const JWT = makeJwt({ sub: 'user_1', iat: 1_700_000_000, exp: 1_700_000_060, jti: 'jti-1' });
 const JWT2 = makeJwt({ sub: 'user_1', iat: 1_700_000_010, exp: 1_700_000_070, jti: 'jti-2' });
-const CLAIMS = { iat: 1_700_000_000, exp: 1_700_000_060 };
-const CLAIMS2 = { iat: 1_700_000_010, exp: 1_700_000_070 };
+const CLAIMS = { sub: 'user_1', iat: 1_700_000_000, exp: 1_700_000_060, jti: 'jti-1' };
+const CLAIMS2 = { sub: 'user_1', iat: 1_700_000_010, exp: 1_700_000_070, jti: 'jti-2' };
 const WIRE: WireToken = { key: 'default', token: JWT, expiresAt: 1_767_225_659_000 };
 const WIRE2: WireToken = { key: 'org_42:template_a', token: JWT2, expiresAt: 1_767_225_669_000 };
 

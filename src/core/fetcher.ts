@@ -3,12 +3,13 @@ import type { FetchToken } from '../options.js';
 import type { Timers } from '../platform/timers.js';
 import type { Clock } from './clock.js';
 import type { Entry } from './store.js';
-import { assertLongEnough, parseToken, usableLifeMs, type VerifyToken, verify } from './token.js';
+import { assertLongEnough, type IdentityOf, identityIn, parseToken, usableLifeMs, type VerifyToken, verify } from './token.js';
 
 /** What one fetch needs to know. */
 export interface FetchDeps {
   readonly fetchToken: FetchToken;
   readonly verifyToken: VerifyToken | undefined;
+  readonly identityOf: IdentityOf;
   readonly fetchTimeoutMs: number;
   readonly cutoffMs: number;
   readonly clock: Clock;
@@ -71,5 +72,6 @@ export async function fetchEntry(
     since,
     epoch,
     source: 'fetch',
+    identity: identityIn(claims, deps.identityOf),
   };
 }

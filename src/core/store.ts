@@ -1,6 +1,6 @@
 import { elapsedMs, type Instant } from './clock.js';
 
-export type TokenSource = 'fetch' | 'broadcast' | 'snapshot';
+export type TokenSource = 'fetch' | 'broadcast' | 'snapshot' | 'seed';
 export type Freshness = 'fresh' | 'stale' | 'unservable';
 
 /** One cached token. Its life is counted on this machine's clocks from `since`. */
@@ -15,6 +15,8 @@ export interface Entry {
   /** Sign-out generation the token belongs to (see the coordinator). */
   readonly epoch: number;
   readonly source: TokenSource;
+  /** The signed-in identity it belongs to (`identityOf`, R30), if it names one. */
+  readonly identity?: string | undefined;
 }
 
 export interface Thresholds {

@@ -8,13 +8,27 @@ import {
 } from '../errors.js';
 import { isRecord } from '../wire/guards.js';
 
-/** What the library needs from a JWT: its issue and expiry times, in seconds. */
+/** A JWT's claims: the library needs its issue and expiry times, in seconds; `identityOf` may read the rest. */
 export interface TokenClaims {
   readonly iat: number;
   readonly exp: number;
+  readonly [claim: string]: unknown;
 }
 
 export type VerifyToken = (jwt: string, key: string) => Promise<void> | void;
+
+/** Names the signed-in identity a token belongs to (R30); undefined: it names none. */
+export type IdentityOf = (claims: TokenClaims) => string | undefined;
+
+/** The identity `identityOf` names in `claims`: a non-empty string, else undefined (a throw included). */
+export function identityIn(claims: TokenClaims, identityOf: IdentityOf): string | undefined {
+  try {
+    const id = identityOf(claims);
+    return typeof id === 'string' && id !== '' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export { redact } from '../errors.js';
 
@@ -35,7 +49,7 @@ export function parseToken(jwt: unknown, key: string): TokenClaims {
   if (typeof iat !== 'number' || !Number.isFinite(iat) || typeof exp !== 'number' || !Number.isFinite(exp)) {
     throw noClaimsError(key, jwt);
   }
-  return { iat, exp };
+  return payload as TokenClaims;
 }
 
 /** Usable life on this machine: exp - iat - 1 s (the second covers iat's rounding down). */

@@ -12,14 +12,17 @@ interface Waiter {
 }
 
 /**
- * Where tokens arrive, and those who wait for them. A token fetched here or received from another
- * tab is offered to the store; if stored, it is announced (`token` event), broadcast when it was
- * fetched here (R9), and every waiter whose need it meets is woken.
+ * Where tokens arrive, and those who wait for them. A token fetched or seeded here, or received
+ * from another tab, is offered to the store; if stored, it is announced (`token` event, and
+ * `identity` when it names another user than the last one, R30), broadcast when it came from
+ * this tab (R9, R31), and every waiter whose need it meets is woken.
  */
 export class Arrivals {
   readonly #ctx: SyncContext;
   readonly #onStored: (entry: Entry) => void;
   readonly #waiters = new Map<string, Set<Waiter>>();
+  /** The signed-in identity of the latest token stored here (R30); kept across sign-outs. */
+  #identity: string | undefined;
 
   constructor(ctx: SyncContext, onStored: (entry: Entry) => void) {
     this.#ctx = ctx;
@@ -32,13 +35,20 @@ export class Arrivals {
     const now = clock.now();
     const stored = store.offer(entry, now) === 'stored';
     if (stored) {
+      const { identity } = entry;
+      const previous = this.#identity;
+      if (identity !== undefined) this.#identity = identity;
       emit('token', {
         key: entry.key,
         token: entry.token,
         source: entry.source,
         expiresAt: expiresAt(entry, now),
       });
-      if (entry.source === 'fetch') {
+      // Another identity than the one this tab knew: the user changed (R30), said once per change.
+      if (identity !== undefined && previous !== undefined && identity !== previous) {
+        emit('identity', { previous, current: identity });
+      }
+      if (entry.source === 'fetch' || entry.source === 'seed') {
         post('token', wire(entry, now));
         counters.broadcastsSent++;
       }

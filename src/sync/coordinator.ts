@@ -1,6 +1,7 @@
 import type { Instant } from '../core/clock.js';
 import type { Entry, Reading } from '../core/store.js';
-import { clearedError, closedError, leftError, type TokenCacheError } from '../errors.js';
+import { assertLongEnough, identityIn, parseToken, usableLifeMs, verify } from '../core/token.js';
+import { clearedError, closedError, leftError, seedTooOldError, type TokenCacheError } from '../errors.js';
 import type { WatchLifecycle } from '../platform/lifecycle.js';
 import { encode } from '../wire/protocol.js';
 import type { OpenTransport, Transport } from '../wire/transport.js';
@@ -21,6 +22,8 @@ import { Usage } from './usage.js';
 export interface CoordinatorDeps extends Omit<SyncContext, 'post' | 'lockName'> {
   readonly openTransport: OpenTransport;
   readonly watchLifecycle: WatchLifecycle;
+  /** False in a service worker: it never leads (the browser stops idle ones, R32). */
+  readonly canLead: boolean;
 }
 
 /**
@@ -41,6 +44,7 @@ export class Coordinator {
   readonly #answers: Answers;
   readonly #inbox: Inbox;
   readonly #openTransport: OpenTransport;
+  readonly #canLead: boolean;
   readonly #stopLifecycle: () => void;
   #transport: Transport | undefined;
   readonly #resolver: Resolver;
@@ -51,6 +55,7 @@ export class Coordinator {
     const ctx: SyncContext = { ...deps, post, lockName: (part) => `tab-token-cache:${name}:${part}` };
     this.#ctx = ctx;
     this.#openTransport = deps.openTransport;
+    this.#canLead = deps.canLead;
     this.#session = new Session(deps.clock.now().wall, deps.tabId);
     this.#presence = new Presence(deps.timers, deps.clock);
     this.#arrivals = new Arrivals(ctx, (entry) => {
@@ -67,20 +72,21 @@ export class Coordinator {
       leads: () => this.#leadership.isLeader,
       acting: () => this.#leadership.acting(),
       leaving: () => this.#session.closed || this.#presence.away,
+      signedOut: (reason) => this.#signOut(undefined, false, reason),
     });
     this.#leadership = new Leadership(
       deps.locks,
       ctx.lockName('leader'),
       {
-        onLead: () => {
+        onLead: (reason) => {
           this.#asks.endAll('unanswered'); // questions this tab asked a leader are now its own to answer
-          deps.emit('leader', { isLeader: true });
+          deps.emit('leader', { isLeader: true, reason });
           this.#refresher.start();
         },
-        onStepDown: () => {
+        onStepDown: (reason) => {
           this.#refresher.stop();
           this.#answers.clear();
-          deps.emit('leader', { isLeader: false });
+          deps.emit('leader', { isLeader: false, reason });
         },
       },
       deps.clock,
@@ -97,7 +103,7 @@ export class Coordinator {
       answers: this.#answers,
       acting: (ageMs) => this.#leadership.acting(ageMs),
       failedElsewhere: (key, error) => this.#guard.failedElsewhere(key, error),
-      signOut: (epoch, missed) => this.#signOut(epoch, missed),
+      signOut: (epoch, missed, reason) => this.#signOut(epoch, missed, reason),
     });
     this.#resolver = new Resolver(ctx, {
       session: this.#session,
@@ -157,6 +163,37 @@ export class Coordinator {
     }
   }
 
+  /**
+   * A token the app already holds (R31: rendered by its server into the page): checked as a
+   * fetched one is (R15), kept and broadcast unless a newer servable one is held (R6). Its life is
+   * counted from the start of this page (its server minted it for this page's request) and never
+   * past its `exp` on this machine's wall clock, whichever ends first. True when kept.
+   */
+  async seed(key: string, jwt: string): Promise<boolean> {
+    const interrupted = this.#session.mark(key);
+    const { options, timing, clock } = this.#ctx;
+    const claims = parseToken(jwt, key);
+    assertLongEnough(claims, timing.cutoffMs, key);
+    await verify(jwt, key, options.verifyToken);
+    const stop = interrupted();
+    if (stop) throw stop;
+    const now = clock.now();
+    const lifeMs = Math.min(usableLifeMs(claims) - now.mono, (claims.exp - 1) * 1000 - now.wall);
+    if (lifeMs <= timing.cutoffMs) throw seedTooOldError(key, lifeMs, timing.cutoffMs);
+    const { stored } = this.#arrivals.accept({
+      key,
+      token: jwt,
+      iat: claims.iat,
+      exp: claims.exp,
+      lifeMs,
+      since: now,
+      epoch: this.#session.epoch,
+      source: 'seed',
+      identity: identityIn(claims, options.identityOf),
+    });
+    return stored;
+  }
+
   /** Sign out everywhere (R13). */
   clear(): void {
     if (!this.#session.closed) this.#signOut();
@@ -172,12 +209,18 @@ export class Coordinator {
     this.#ctx.timers.dispose();
   }
 
-  /** A sign-out: here (`remote` undefined), or another tab's, with its epoch. */
-  #signOut(remote?: number, missed = false): void {
-    if (!this.#session.signOut(this.#ctx.clock.now().wall, remote, missed)) return; // that one was applied
+  /**
+   * A sign-out: here (`remote` undefined), or another tab's, with its epoch; `reason` when the
+   * token endpoint said the session is gone (R29: here, or in the tab that fetched).
+   */
+  #signOut(remote?: number, missed = false, reason?: string): void {
+    if (!this.#session.signOut(this.#ctx.clock.now().wall, remote, missed, reason)) return; // that one was applied
     this.#stopWork(clearedError());
-    this.#ctx.emit('clear', { origin: remote === undefined ? 'local' : 'remote' });
-    if (remote === undefined) this.#post('clear', {});
+    this.#ctx.emit(
+      'clear',
+      reason === undefined ? { origin: remote === undefined ? 'local' : 'remote' } : { origin: 'server', reason },
+    );
+    if (remote === undefined) this.#post('clear', reason === undefined ? {} : { reason });
   }
 
   /** Ends what is under way (fetches, questions, waits) and forgets every token and failure. */
@@ -203,7 +246,7 @@ export class Coordinator {
       },
     });
     this.#post('snapshot-request', {});
-    this.#leadership.join();
+    if (this.#canLead) this.#leadership.join();
   }
 
   /**

@@ -36,6 +36,8 @@ export interface GuardedTab {
   acting(): Promise<boolean>;
   /** This tab is leaving or has left the group: it keeps no lock. */
   leaving(): boolean;
+  /** fetchToken said the session is gone (R29): the whole group signs out. */
+  signedOut(reason: string): void;
 }
 
 export class FetchGuard {
@@ -214,6 +216,7 @@ export class FetchGuard {
         {
           fetchToken: options.fetchToken,
           verifyToken: options.verifyToken,
+          identityOf: options.identityOf,
           fetchTimeoutMs: timing.fetchTimeoutMs,
           cutoffMs: timing.cutoffMs,
           clock,
@@ -226,6 +229,10 @@ export class FetchGuard {
       const stop = interrupted();
       if (stop) throw stop;
       const e = asTokenCacheError(error);
+      if (e.code === 'signed_out') {
+        this.#tab.signedOut(e.reason ?? '');
+        throw e;
+      }
       if (this.#tab.leaving()) throw e; // ended by the page leaving: no failure of the endpoint's
       this.#outage.failed(key, e, startedMs);
       counters.fetchErrors++;

@@ -1,4 +1,4 @@
-import { usableLifeMs, verify } from '../core/token.js';
+import { identityIn, usableLifeMs, verify } from '../core/token.js';
 import { failedElsewhereError, type TokenCacheError } from '../errors.js';
 import { type Incoming, parse, type ReceivedToken } from '../wire/protocol.js';
 import type { Answers } from './answers.js';
@@ -20,8 +20,11 @@ export interface InboxParts {
    * holder of the exclusive lock is working.
    */
   failedElsewhere(key: string, error: TokenCacheError): void;
-  /** A sign-out this tab did not make: a clear from another tab, or one it learns it `missed`. */
-  signOut(epoch: number, missed: boolean): void;
+  /**
+   * A sign-out this tab did not make: a clear from another tab (with the endpoint's reason when it
+   * said the session is gone, R29), or one it learns it `missed`.
+   */
+  signOut(epoch: number, missed: boolean, reason?: string): void;
 }
 
 /**
@@ -51,7 +54,7 @@ export class Inbox {
     const m: Incoming = parsed.message;
     if (m.from === tabId) return;
     if (m.type === 'clear') {
-      this.#parts.signOut(m.epoch, false);
+      this.#parts.signOut(m.epoch, false, m.reason);
       return;
     }
     const heard = session.hear(m.epoch, clock.now().wall);
@@ -125,6 +128,7 @@ export class Inbox {
         since: now,
         epoch: session.epoch,
         source,
+        identity: identityIn(t.claims, options.identityOf),
       });
     }
   }

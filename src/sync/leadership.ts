@@ -1,11 +1,12 @@
 import type { Clock } from '../core/clock.js';
+import type { LeaderReason } from '../events.js';
 import { acquire, type Held, type Locks } from '../platform/locks.js';
 import type { Cancel, Timers } from '../platform/timers.js';
 import { mustConfirmLead, type Timing } from '../rules.js';
 
 export interface LeadershipEvents {
-  onLead(): void;
-  onStepDown(): void;
+  onLead(reason: LeaderReason): void;
+  onStepDown(reason: LeaderReason): void;
 }
 
 /**
@@ -78,7 +79,7 @@ export class Leadership {
     if (!held) return;
     this.#held = undefined;
     held.release();
-    this.#events.onStepDown();
+    this.#events.onStepDown('left');
   }
 
   /** Takes leadership from a holder that does not answer (R12); concurrent calls share one steal. */
@@ -95,7 +96,7 @@ export class Leadership {
     this.#queued = undefined;
     // A refused steal (the page is going away) leaves this tab a follower; it queues again.
     const held = await acquire(this.#locks, this.#name, { steal: true }).catch(() => null);
-    if (held) this.#take(held);
+    if (held) this.#take(held, 'stole');
     else this.#queue();
   }
 
@@ -135,19 +136,27 @@ export class Leadership {
   #queue(): void {
     if (!this.#joined || this.#held || this.#queued) return;
     const queued = new AbortController();
+    const { signal } = queued;
     this.#queued = queued;
-    acquire(this.#locks, this.#name, { signal: queued.signal }).then(
-      (held) => {
-        if (this.#queued === queued) this.#queued = undefined;
-        if (held) this.#take(held);
-      },
-      () => {
+    const granted = (held: Held | null, reason: LeaderReason) => {
+      if (this.#queued === queued) this.#queued = undefined;
+      if (held && signal.aborted) held.release(); // left, or stealing, meanwhile
+      else if (held) this.#take(held, reason);
+    };
+    // Free at once: nobody led (`elected`). Else wait in the queue: a grant there means the leader
+    // closed, left or crashed (`took-over`, R30).
+    acquire(this.#locks, this.#name, { ifAvailable: true })
+      .then((now) => {
+        if (now || signal.aborted) return granted(now, 'elected');
+        return acquire(this.#locks, this.#name, { signal }).then((held) => granted(held, 'took-over'));
+      })
+      .catch(() => {
         if (this.#queued === queued) this.#queued = undefined;
         // Aborted by leave() or steal(); or refused by the browser, which Chromium does now and
         // then to a tab a script has just opened ("The provided callback is no longer runnable"):
         // then queue again a poll later (not at once: a browser that refuses every time must not
         // make this a loop), so that this tab can still take over when the leader goes (R11).
-        if (queued.signal.aborted || !this.#joined || this.#retry) return;
+        if (signal.aborted || !this.#joined || this.#retry) return;
         this.#retry = this.#timers.after(
           this.#timing.pollMs,
           () => {
@@ -156,11 +165,10 @@ export class Leadership {
           },
           true, // background work: it never keeps a Node process alive (R19)
         );
-      },
-    );
+      });
   }
 
-  #take(held: Held): void {
+  #take(held: Held, reason: LeaderReason): void {
     if (!this.#joined || this.#held) {
       held.release();
       return;
@@ -172,9 +180,9 @@ export class Leadership {
     void held.lost.then((stolen) => {
       if (this.#held !== held) return;
       this.#held = undefined;
-      this.#events.onStepDown();
+      this.#events.onStepDown(stolen ? 'stolen' : 'left');
       if (stolen) this.#queue();
     });
-    this.#events.onLead();
+    this.#events.onLead(reason);
   }
 }

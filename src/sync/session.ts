@@ -1,4 +1,4 @@
-import { clearedError, closedError, type TokenCacheError } from '../errors.js';
+import { clearedError, closedError, signedOut, type TokenCacheError } from '../errors.js';
 import { EPOCH_SLOTS, epochCeiling, epochOf, mergedEpoch, millisecondOf } from '../rules.js';
 
 /** What a message's epoch means to this tab (see `Session.hear`). */
@@ -25,6 +25,8 @@ export type Heard = 'same' | 'behind' | 'adopt' | 'missed' | 'reject';
 export class Session {
   #epoch = 0;
   #signOuts = 0;
+  /** Why the endpoint signed the group out (R29), for the latest sign-out; undefined for a clear(). */
+  #reason: string | undefined;
   #closed = false;
   readonly #startedAt: number;
   readonly #slot: number;
@@ -77,7 +79,7 @@ export class Session {
    * ends on the millisecond's merged epoch, past both, so that what either tab sent before it
    * heard of the other's is from before a sign-out everywhere.
    */
-  signOut(wall: number, remote?: number, missed = false): boolean {
+  signOut(wall: number, remote?: number, missed = false, reason?: string): boolean {
     const mine = this.#epoch;
     const sameMs = remote !== undefined && mine !== 0 && millisecondOf(remote) === millisecondOf(mine);
     if (remote === undefined) this.#epoch = Math.max(epochOf(wall, this.#slot), mine + 1);
@@ -86,7 +88,8 @@ export class Session {
       this.#epoch = mergedEpoch(mine); // two sign-outs of one millisecond: both
     else this.#epoch = Math.min(remote, epochCeiling(wall));
     this.#signOuts++;
-    this.#interruptAll(() => clearedError());
+    this.#reason = reason;
+    this.#interruptAll(() => this.#signedOut());
     return true;
   }
 
@@ -103,7 +106,12 @@ export class Session {
   /** For work starting now: returns the check that says whether a close() or clear() overtook it. */
   mark(key?: string): () => TokenCacheError | undefined {
     const signOuts = this.#signOuts;
-    return () => this.checkOpen() ?? (signOuts !== this.#signOuts ? clearedError(key) : undefined);
+    return () => this.checkOpen() ?? (signOuts !== this.#signOuts ? this.#signedOut(key) : undefined);
+  }
+
+  /** What a call overtaken by the latest sign-out rejects with: `cleared`, or `signed_out` (R29). */
+  #signedOut(key?: string): TokenCacheError {
+    return this.#reason === undefined ? clearedError(key) : signedOut(this.#reason);
   }
 
   /**

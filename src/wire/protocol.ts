@@ -1,5 +1,5 @@
 import { parseToken, type TokenClaims } from '../core/token.js';
-import { type FetchFailureCode, isFetchFailureCode, MAX_REPORTED_MESSAGE } from '../errors.js';
+import { type FetchFailureCode, isFetchFailureCode, MAX_REASON, MAX_REPORTED_MESSAGE } from '../errors.js';
 import { isRecord, isShortString } from './guards.js';
 
 /**
@@ -64,8 +64,8 @@ export interface Bodies {
   ack: { readonly to: string; readonly id: string };
   /** The fetch that tabs were waiting for failed. */
   'ask-failed': { readonly key: string; readonly code: FetchFailureCode; readonly message: string };
-  /** Sign out everywhere (R13). */
-  clear: Record<string, never>;
+  /** Sign out everywhere (R13); with the endpoint's reason when it said the session is gone (R29). */
+  clear: { readonly reason?: string };
 }
 
 export type MessageType = keyof Bodies;
@@ -75,7 +75,8 @@ export type Message = { [T in MessageType]: Base & { readonly type: T } & Bodies
 /** A parsed incoming message: tokens arrive as a list (one for `token`) with their claims. */
 export type Incoming =
   | (Base & { readonly type: 'token' | 'snapshot'; readonly to?: string; readonly tokens: ReceivedToken[] })
-  | (Base & { readonly type: 'snapshot-request' | 'clear' })
+  | (Base & { readonly type: 'snapshot-request' })
+  | (Base & { readonly type: 'clear'; readonly reason?: string })
   | (Base & { readonly type: 'ask' } & Bodies['ask'])
   | (Base & { readonly type: 'ack' } & Bodies['ack'])
   | (Base & { readonly type: 'ask-failed' } & Bodies['ask-failed']);
@@ -132,8 +133,12 @@ export function parse(raw: unknown, name: string): Parsed {
   const good = (message: Incoming): Parsed => ({ ok: true, message });
   switch (raw.type) {
     case 'snapshot-request':
-    case 'clear':
       return good({ ...base, type: raw.type });
+    case 'clear': {
+      const { reason } = raw;
+      if (reason === undefined) return good({ ...base, type: 'clear' });
+      return isShortString(reason, MAX_REASON) ? good({ ...base, type: 'clear', reason }) : bad('bad reason');
+    }
     case 'token': {
       const t = receivedToken(raw);
       return typeof t === 'string' ? bad(t) : good({ ...base, type: 'token', tokens: [t] });
