@@ -12,13 +12,13 @@ export type TokenCacheErrorCode =
 export class TokenCacheError extends Error {
   readonly code: TokenCacheErrorCode;
   /** For `signed_out`: why the endpoint said the session is gone (R29). */
-  readonly reason?: string;
+  readonly reason: string | undefined;
 
   constructor(code: TokenCacheErrorCode, message: string, options?: { cause?: unknown; reason?: string }) {
     super(message, options);
     this.name = 'TokenCacheError';
     this.code = code;
-    if (options?.reason !== undefined) this.reason = options.reason;
+    this.reason = options?.reason;
   }
 }
 
@@ -118,7 +118,7 @@ export function ttlTooShortError(
 export function seedTooOldError(key: string, remainingMs: number, cutoffMs: number): TokenCacheError {
   return new TokenCacheError(
     'token_ttl_too_short',
-    `The token seeded for key "${key}" has ${Math.max(0, Math.round(remainingMs / 1000))} s of life left counted from this page's start, no more than hardCutoffSeconds (${cutoffMs / 1000} s), so it could never be served; let the cache fetch one`,
+    `The token seeded for key "${key}" has ${Math.round(remainingMs / 1000)} s left counted from the page's start, no more than hardCutoffSeconds (${cutoffMs / 1000} s); let the cache fetch one`,
   );
 }
 

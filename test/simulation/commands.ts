@@ -51,6 +51,41 @@ class Open extends WorldStep {
   }
 }
 
+/** A page arrives with a token its server rendered into it (R31), minted `ageMs` before. */
+class OpenSeeded extends WorldStep {
+  constructor(
+    readonly key: string,
+    readonly ageMs: number,
+  ) {
+    super();
+  }
+  act(world: World) {
+    if (world.tabs.filter((t) => (t.state === 'open' && !t.cacheClosed) || t.state === 'away').length < 5)
+      world.open({ key: this.key, ageMs: this.ageMs });
+  }
+  toString() {
+    return `open a tab seeded with '${this.key}' minted ${this.ageMs} ms ago`;
+  }
+}
+
+/** The app hands a running tab a token its server minted (a server action, R31). */
+class Seed extends WorldStep {
+  constructor(
+    readonly i: number,
+    readonly key: string,
+    readonly ageMs: number,
+  ) {
+    super();
+  }
+  act(world: World) {
+    const tab = running(world, this.i);
+    if (tab) world.seed(tab, this.key, this.ageMs);
+  }
+  toString() {
+    return `tab ${this.i}: seed('${this.key}') minted ${this.ageMs} ms ago`;
+  }
+}
+
 class Wait extends WorldStep {
   constructor(readonly ms: number) {
     super();
@@ -217,6 +252,8 @@ const key = fc.constantFrom(...KEYS);
 export const steps: fc.Arbitrary<Step>[] = [
   fc.constant(new Open()),
   fc.constant(new Open()),
+  fc.tuple(key, fc.integer({ min: 0, max: 25_000 })).map(([k, ms]) => new OpenSeeded(k, ms)),
+  fc.tuple(tab, key, fc.integer({ min: 0, max: 25_000 })).map(([i, k, ms]) => new Seed(i, k, ms)),
   fc.integer({ min: 1, max: 4_000 }).map((ms) => new Wait(ms)),
   fc.integer({ min: 1, max: 300 }).map((ms) => new Wait(ms)),
   fc.integer({ min: 10_000, max: 25_000 }).map((ms) => new Wait(ms)), // token lives and idle timeouts pass
@@ -235,7 +272,7 @@ export const steps: fc.Arbitrary<Step>[] = [
       fc.integer({ min: 100, max: 12_000 }),
     )
     .map(([i, fate, ms]) => new Page(i, fate, ms)),
-  fc.constantFrom<EndpointMode>('ok', 'ok', 'fail', 'slow', 'skew-once').map((m) => new Mode(m)),
+  fc.constantFrom<EndpointMode>('ok', 'ok', 'fail', 'slow', 'skew-once', 'revoked', 'revoked').map((m) => new Mode(m)),
   fc
     .tuple(
       some<Mischief>('force-flood', 'epoch-max', 'fail-cleared', 'fail-long', 'fail-short', 'replay'),

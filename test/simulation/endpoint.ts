@@ -1,7 +1,8 @@
+import { signedOut } from '../../src/errors.js';
 import { makeJwt } from '../helpers.js';
 import type { TabRuntime } from './tab-runtime.js';
 
-export type EndpointMode = 'ok' | 'fail' | 'slow' | 'skew-once';
+export type EndpointMode = 'ok' | 'fail' | 'slow' | 'skew-once' | 'revoked';
 
 /** One token request as the server saw it. */
 export interface TokenRequest {
@@ -31,7 +32,8 @@ export interface Issued {
 /**
  * The token endpoint of the simulation, with the app's fetchToken in front of it. It answers
  * after `latencyMs` (`slow`: after `slowMs`, past fetchTimeoutMs if the schedule wants), fails, or
- * issues one token from a clock a day ahead (`skew-once`). With rotation, every request presents
+ * issues one token from a clock a day ahead (`skew-once`), or says the session is gone (`revoked`:
+ * the app's fetchToken throws `signedOut`, R29, a sign-out of the group). With rotation, every request presents
  * the refresh token the app holds (one value shared by the origin's tabs, like localStorage) and
  * the answer replaces it: a used one presented again is reuse, counted with the requests involved.
  */
@@ -48,6 +50,8 @@ export class Endpoint {
   readonly reuse: { first: TokenRequest; again: TokenRequest }[] = [];
   /** Called as each request reaches the endpoint. */
   onRequest: (request: TokenRequest) => void = () => {};
+  /** Called on the tab's thread as its fetchToken is told the session is gone: the sign-out's moment. */
+  onRevoked: (request: TokenRequest) => void = () => {};
   #appRefreshToken = 0;
   readonly #usedBy = new Map<number, TokenRequest>();
   /** The global step counter of the world, so requests and clears can be ordered. */
@@ -83,6 +87,10 @@ export class Endpoint {
           runtime.run(() => {
             settle();
             if (request.mode === 'fail') return reject(new Error('503 Service Unavailable'));
+            if (request.mode === 'revoked') {
+              this.onRevoked(request);
+              return reject(signedOut(`revoked #${request.seq}`));
+            }
             request.delivered = true;
             this.#appRefreshToken = request.presented + 1_000_000 + request.seq;
             resolve(this.#issue(request));
@@ -97,6 +105,23 @@ export class Endpoint {
         signal.addEventListener('abort', onAbort, { once: true });
       });
     };
+  }
+
+  /**
+   * A token the app's server minted `ageMs` ago while rendering a page (R31: seeded, no request
+   * reached the token endpoint for it).
+   */
+  mint(key: string, ageMs: number): string {
+    const request: TokenRequest = {
+      seq: this.#nextSeq(),
+      tab: 'server-render',
+      key,
+      startedAt: Date.now() - ageMs,
+      presented: -1,
+      mode: 'ok',
+      settledAt: Date.now() - ageMs,
+    };
+    return this.#issue(request, Date.now() - ageMs);
   }
 
   /** A tab died: its requests at the server will never be answered to it. */
@@ -116,16 +141,16 @@ export class Endpoint {
     this.#usedBy.set(request.presented, request);
   }
 
-  #issue(request: TokenRequest): string {
+  #issue(request: TokenRequest, at = Date.now()): string {
     const jti = `jti-${request.seq}`;
     const ahead = request.mode === 'skew-once' ? 86_400 : 0;
-    const iat = Math.floor(Date.now() / 1000) + ahead;
+    const iat = Math.floor(at / 1000) + ahead;
     request.jti = jti;
     this.issued.set(jti, {
       jti,
       key: request.key,
       request,
-      issuedAt: Date.now(),
+      issuedAt: at,
       ttlMs: this.ttlSeconds * 1000,
     });
     return makeJwt({ sub: 'user_1', key: request.key, iat, exp: iat + this.ttlSeconds, jti });

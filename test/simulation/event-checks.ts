@@ -87,7 +87,8 @@ function askedSinceClear(world: World, tabId: string, key: string, seq: number):
   const tab = world.tabs.find((t) => t.id === tabId);
   if (!tab || tab.knownClear === 0) return;
   const since = (c: { key: string; seq: number }) => c.key === key && c.seq > tab.knownClear && c.seq < seq;
-  const asked = world.calls.some(since) || world.peerAsks.some(since);
+  // (A token seeded since is the app's own news: it may be refreshed, R31.)
+  const asked = world.calls.some(since) || world.peerAsks.some(since) || world.seeds.some(since);
   if (!asked)
     world.violations.push(`I2 ${tabId} requested '${key}' (#${seq}) after clear #${tab.knownClear}, unasked`);
 }

@@ -28,7 +28,8 @@ function everyCallSettles(world: World): void {
       const line = `I3 ${call.tab.id} ${call.kind}('${call.key}') #${call.id} pending over ${CALL_BOUND_MS} ms`;
       if (ran > CALL_BOUND_MS + SLACK_MS && !world.violations.includes(line)) world.violations.push(line);
     } else if (call.error !== undefined && !FETCH_FAILURES.has(call.error)) {
-      const signedOut = call.error === 'cleared' && (call.learnedAtEnd ?? 0) > call.learnedAtStart;
+      const signedOut =
+        (call.error === 'cleared' || call.error === 'signed_out') && (call.learnedAtEnd ?? 0) > call.learnedAtStart;
       const closed = call.error === 'closed' && call.tab.cacheClosed;
       const line = `R28 ${call.tab.id} #${call.id} rejected '${call.error}'`;
       if (!signedOut && !closed && !world.violations.includes(line)) world.violations.push(line);
@@ -97,7 +98,7 @@ const only = process.env.SIM_ONLY?.split(',');
 
 /** The violations found so far, as one message; empty when none. */
 export function violationsOf(world: World): string {
-  return world.violations.filter((v) => !only || only.some((name) => v.startsWith(name))).join('\n');
+  return [...world.violations, ...world.seedRefusals].filter((v) => !only || only.some((name) => v.startsWith(name))).join('\n');
 }
 
 /**

@@ -52,6 +52,12 @@ export class World {
   readonly learnings: { tab: string; seq: number }[] = [];
   /** Which clear each sign-out epoch on the channel stands for. */
   readonly #clearOfEpoch = new Map<number, number>();
+  /** Which clear each server sign-out (R29) stands for, by the reason the endpoint gave. */
+  readonly #clearOfReason = new Map<string, number>();
+  /** Seeded tokens refused for a reason the rules do not allow (R31). */
+  readonly seedRefusals: string[] = [];
+  /** Every seed (R31): a key the app gave a token for, which may be refreshed after it. */
+  readonly seeds: { tab: string; key: string; seq: number; at: number }[] = [];
   #seq = 0;
 
   constructor(exclusive: boolean) {
@@ -73,6 +79,14 @@ export class World {
         console.log(`#${request.seq} ${request.tab} '${request.key}' at ${request.startedAt % 100_000}`);
       checkRequest(this, request);
     };
+    // The endpoint said the session is gone (R29): a sign-out of the group, made by that tab.
+    this.endpoint.onRevoked = (request) => {
+      const c: Clear = { seq: this.nextSeq(), tab: request.tab, at: this.now };
+      this.disruptions.push(this.now);
+      this.clears.push(c);
+      for (const t of this.tabs) if (t.state === 'away') t.awayClears.push(c.seq);
+      this.#clearOfReason.set(`revoked #${request.seq}`, c.seq);
+    };
     this.bus.onDeliver = ({ to, data, tag }) => {
       const tab = this.tabs.find((t) => t.id === to);
       if (!tab) return;
@@ -93,9 +107,15 @@ export class World {
     return Date.now();
   }
 
-  open(): Tab {
+  /**
+   * Opens a tab; `seed`: its page arrives with a token for that key, minted by the app's server
+   * `ageMs` before (R31).
+   */
+  open(seed?: { key: string; ageMs: number }): Tab {
     const id = `t${this.tabs.length + 1}`;
     const runtime = new TabRuntime();
+    // Each page's monotonic clock starts when it opens (its own time origin).
+    const origin = performance.now();
     const cache = createTokenCacheWith(
       {
         ...SIM_OPTIONS,
@@ -104,6 +124,7 @@ export class World {
       },
       {
         tabId: id,
+        clock: { now: () => ({ wall: Date.now(), mono: performance.now() - origin }) },
         locks: runtime.locks(this.locks),
         timers: runtime.timers(),
         openTransport: this.bus.transportFor(id, runtime),
@@ -139,15 +160,35 @@ export class World {
       );
     }
     cache.on('leader', () => this.disruptions.push(this.now));
-    cache.on('clear', ({ origin }) => {
+    cache.on('clear', ({ origin, reason }) => {
       tab.clearEvents++;
       // Its own clear, or the one the message it is handling knows of (a clear, or news of a missed one).
-      const seq = origin === 'local' ? this.clears.at(-1)?.seq : this.#clearOfEpoch.get(tab.heardEpoch);
+      const seq =
+        origin === 'local'
+          ? this.clears.at(-1)?.seq
+          : origin === 'server'
+            ? this.#clearOfReason.get(reason ?? '')
+            : this.#clearOfEpoch.get(tab.heardEpoch);
       this.#learn(tab, seq ?? 0);
     });
     this.tabs.push(tab);
+    if (seed) this.seed(tab, seed.key, seed.ageMs);
     cache.peekToken(); // joins the group
     return tab;
+  }
+
+  /**
+   * The app in `tab` hands its cache a token its server minted `ageMs` ago (R31). It may be
+   * refused only as too old, or for a sign-out or close() that overtook it.
+   */
+  seed(tab: Tab, key: string, ageMs: number): void {
+    const jwt = this.endpoint.mint(key, ageMs);
+    this.seeds.push({ tab: tab.id, key, seq: this.nextSeq(), at: this.now });
+    tab.cache.seed(key, jwt).catch((error: unknown) => {
+      const code = error instanceof TokenCacheError ? error.code : String(error);
+      if (!['token_ttl_too_short', 'cleared', 'signed_out', 'closed'].includes(code))
+        this.seedRefusals.push(`R31 ${tab.id} seed('${key}') refused: ${code}`);
+    });
   }
 
   /** A call of the public API in `tab`, recorded from start to end. */
