@@ -127,7 +127,23 @@ function steadyBudget(world: World): void {
   }
 }
 
+/**
+ * I2 on what a tab holds: a tab that knows of a sign-out holds no token stored before it. (What
+ * it stores after is checked as it comes, event-checks.ts; so it may hold at most one token per
+ * key stored since.)
+ */
+function nothingHeldFromBefore(world: World): void {
+  for (const tab of world.tabs) {
+    if (tab.state === 'closed' || tab.state === 'crashed' || tab.knownClear === 0) continue;
+    const since = new Set(tab.tokenEvents.filter((e) => e.seq > tab.knownClear).map((e) => e.key));
+    const held = tab.cache.stats().keys;
+    const line = `I2 ${tab.id} holds ${held} tokens after clear #${tab.knownClear}, ${since.size} stored since`;
+    if (held > since.size && !world.violations.includes(line)) world.violations.push(line);
+  }
+}
+
 export function checkInvariants(world: World): void {
+  nothingHeldFromBefore(world);
   everyCallSettles(world);
   oneFetchAtATime(world);
   noRefreshTokenTwice(world);

@@ -45,8 +45,8 @@ export interface Tab {
   /** When it last ran again after a pause (fake ms). */
   resumedAt: number;
   clearEvents: number;
-  /** Each token event: the token and the step it came at. */
-  readonly tokenEvents: { token: string; seq: number }[];
+  /** Each token event: the token, its key and the step it came at. */
+  readonly tokenEvents: { token: string; key: string; seq: number }[];
 }
 
 /** A clear() somewhere in the group. */

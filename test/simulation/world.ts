@@ -145,8 +145,8 @@ export class World {
       clearEvents: 0,
       tokenEvents: [],
     };
-    cache.on('token', ({ token }) => {
-      tab.tokenEvents.push({ token, seq: this.nextSeq() });
+    cache.on('token', ({ token, key }) => {
+      tab.tokenEvents.push({ token, key, seq: this.nextSeq() });
       checkNotBeforeClear(this, tab, token, 'stored (token event)');
     });
     if (process.env.SIM_TRACE) {
