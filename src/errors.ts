@@ -32,9 +32,13 @@ export const MAX_REASON = 200;
  */
 export function signedOut(reason: string): TokenCacheError {
   const why = String(reason).slice(0, MAX_REASON);
-  return new TokenCacheError('signed_out', `The token endpoint said the session is gone (${why}); sign in again`, {
-    reason: why,
-  });
+  return new TokenCacheError(
+    'signed_out',
+    `The token endpoint said the session is gone (${why}); sign in again`,
+    {
+      reason: why,
+    },
+  );
 }
 
 export function closedError(): TokenCacheError {
@@ -71,7 +75,10 @@ export function asTokenCacheError(error: unknown): TokenCacheError {
 
 /** True for the errors that end a call because the cache was signed out or closed, not a failure. */
 export function isInterruption(error: unknown): boolean {
-  return error instanceof TokenCacheError && (error.code === 'cleared' || error.code === 'closed' || error.code === 'signed_out');
+  return (
+    error instanceof TokenCacheError &&
+    (error.code === 'cleared' || error.code === 'closed' || error.code === 'signed_out')
+  );
 }
 
 /** Never log a token in full: its first characters are enough to tell two apart. */

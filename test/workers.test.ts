@@ -20,14 +20,12 @@ const serviceWorker = (): TokenCache => open({}, { canLead: false });
 describe('R32: a service worker in the group', () => {
   it('is told apart from a page or a worker by its global scope, when the cache starts', () => {
     expect(inServiceWorker()).toBe(false);
-    vi.stubGlobal(
-      'ServiceWorkerGlobalScope',
-      class {
-        static [Symbol.hasInstance](x: unknown) {
-          return x === globalThis;
-        }
-      },
-    );
+    // `globalThis instanceof ServiceWorkerGlobalScope` is what a service worker's global answers true to.
+    function ServiceWorkerGlobalScope() {}
+    Object.defineProperty(ServiceWorkerGlobalScope, Symbol.hasInstance, {
+      value: (x: unknown) => x === globalThis,
+    });
+    vi.stubGlobal('ServiceWorkerGlobalScope', ServiceWorkerGlobalScope);
     expect(inServiceWorker()).toBe(true);
   });
 

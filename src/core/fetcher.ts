@@ -3,7 +3,15 @@ import type { FetchToken } from '../options.js';
 import type { Timers } from '../platform/timers.js';
 import type { Clock } from './clock.js';
 import type { Entry } from './store.js';
-import { assertLongEnough, type IdentityOf, identityIn, parseToken, usableLifeMs, type VerifyToken, verify } from './token.js';
+import {
+  assertLongEnough,
+  type IdentityOf,
+  identityIn,
+  parseToken,
+  usableLifeMs,
+  type VerifyToken,
+  verify,
+} from './token.js';
 
 /** What one fetch needs to know. */
 export interface FetchDeps {

@@ -3,6 +3,7 @@
  * moment, and with it a leader's poll. Read when a cache starts, never at module load (SSR).
  */
 export function inServiceWorker(): boolean {
-  const scope = (globalThis as { ServiceWorkerGlobalScope?: abstract new () => unknown }).ServiceWorkerGlobalScope;
+  const scope = (globalThis as { ServiceWorkerGlobalScope?: abstract new () => unknown })
+    .ServiceWorkerGlobalScope;
   return typeof scope === 'function' && globalThis instanceof scope;
 }

@@ -218,7 +218,9 @@ export class Coordinator {
     this.#stopWork(clearedError());
     this.#ctx.emit(
       'clear',
-      reason === undefined ? { origin: remote === undefined ? 'local' : 'remote' } : { origin: 'server', reason },
+      reason === undefined
+        ? { origin: remote === undefined ? 'local' : 'remote' }
+        : { origin: 'server', reason },
     );
     if (remote === undefined) this.#post('clear', reason === undefined ? {} : { reason });
   }

@@ -140,7 +140,8 @@ export class Leadership {
     this.#queued = queued;
     const granted = (held: Held | null, reason: LeaderReason) => {
       if (this.#queued === queued) this.#queued = undefined;
-      if (held && signal.aborted) held.release(); // left, or stealing, meanwhile
+      if (held && signal.aborted)
+        held.release(); // left, or stealing, meanwhile
       else if (held) this.#take(held, reason);
     };
     // Free at once: nobody led (`elected`). Else wait in the queue: a grant there means the leader

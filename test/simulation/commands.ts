@@ -190,6 +190,16 @@ class Mode extends WorldStep {
   }
 }
 
+/** Another user signs in (in another tab, or on the server): tokens issued from now on are theirs (R30). */
+class SwitchUser extends WorldStep {
+  act(world: World) {
+    world.endpoint.user = world.endpoint.user === 'user_1' ? 'user_2' : 'user_1';
+  }
+  toString() {
+    return 'another user signs in';
+  }
+}
+
 type Mischief = 'force-flood' | 'epoch-max' | 'fail-cleared' | 'fail-long' | 'fail-short' | 'replay';
 
 /**
@@ -272,7 +282,10 @@ export const steps: fc.Arbitrary<Step>[] = [
       fc.integer({ min: 100, max: 12_000 }),
     )
     .map(([i, fate, ms]) => new Page(i, fate, ms)),
-  fc.constantFrom<EndpointMode>('ok', 'ok', 'fail', 'slow', 'skew-once', 'revoked', 'revoked').map((m) => new Mode(m)),
+  fc.constant(new SwitchUser()),
+  fc
+    .constantFrom<EndpointMode>('ok', 'ok', 'fail', 'slow', 'skew-once', 'revoked', 'revoked')
+    .map((m) => new Mode(m)),
   fc
     .tuple(
       some<Mischief>('force-flood', 'epoch-max', 'fail-cleared', 'fail-long', 'fail-short', 'replay'),

@@ -39,6 +39,8 @@ export interface Issued {
  */
 export class Endpoint {
   mode: EndpointMode = 'ok';
+  /** Who is signed in: the `sub` of every token issued from now on (R30). */
+  user = 'user_1';
   ttlSeconds = 20;
   latencyMs = 20;
   slowMs = 4_000;
@@ -153,6 +155,6 @@ export class Endpoint {
       issuedAt: at,
       ttlMs: this.ttlSeconds * 1000,
     });
-    return makeJwt({ sub: 'user_1', key: request.key, iat, exp: iat + this.ttlSeconds, jti });
+    return makeJwt({ sub: this.user, key: request.key, iat, exp: iat + this.ttlSeconds, jti });
   }
 }

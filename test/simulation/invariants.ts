@@ -1,4 +1,5 @@
 import { answerTimeoutMs } from '../../src/rules.js';
+import { claimsOf } from '../helpers.js';
 import { SIM_OPTIONS, type World } from './world.js';
 
 // The invariants checked after every step of a schedule (I1 and I2 are checked by the world as
@@ -29,7 +30,8 @@ function everyCallSettles(world: World): void {
       if (ran > CALL_BOUND_MS + SLACK_MS && !world.violations.includes(line)) world.violations.push(line);
     } else if (call.error !== undefined && !FETCH_FAILURES.has(call.error)) {
       const signedOut =
-        (call.error === 'cleared' || call.error === 'signed_out') && (call.learnedAtEnd ?? 0) > call.learnedAtStart;
+        (call.error === 'cleared' || call.error === 'signed_out') &&
+        (call.learnedAtEnd ?? 0) > call.learnedAtStart;
       const closed = call.error === 'closed' && call.tab.cacheClosed;
       const line = `R28 ${call.tab.id} #${call.id} rejected '${call.error}'`;
       if (!signedOut && !closed && !world.violations.includes(line)) world.violations.push(line);
@@ -98,7 +100,9 @@ const only = process.env.SIM_ONLY?.split(',');
 
 /** The violations found so far, as one message; empty when none. */
 export function violationsOf(world: World): string {
-  return [...world.violations, ...world.seedRefusals].filter((v) => !only || only.some((name) => v.startsWith(name))).join('\n');
+  return [...world.violations, ...world.seedRefusals]
+    .filter((v) => !only || only.some((name) => v.startsWith(name)))
+    .join('\n');
 }
 
 /**
@@ -142,8 +146,20 @@ function nothingHeldFromBefore(world: World): void {
   }
 }
 
+/** I8: a tab says `identity` exactly when the user of the tokens it stores changes, once per change (R30). */
+function identityOncePerChange(world: World): void {
+  for (const tab of world.tabs) {
+    const users = tab.tokenEvents.map((e) => String(claimsOf(e.token).sub));
+    const changes = users.filter((user, i) => i > 0 && user !== users[i - 1]);
+    const line = `I8 ${tab.id} said identity ${JSON.stringify(tab.identityEvents)} for stored users ${JSON.stringify(users)}`;
+    if (JSON.stringify(changes) !== JSON.stringify(tab.identityEvents) && !world.violations.includes(line))
+      world.violations.push(line);
+  }
+}
+
 export function checkInvariants(world: World): void {
   nothingHeldFromBefore(world);
+  identityOncePerChange(world);
   everyCallSettles(world);
   oneFetchAtATime(world);
   noRefreshTokenTwice(world);

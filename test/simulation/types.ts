@@ -45,6 +45,8 @@ export interface Tab {
   /** When it last ran again after a pause (fake ms). */
   resumedAt: number;
   clearEvents: number;
+  /** Each identity event (R30): the user it says the tab now holds tokens of. */
+  readonly identityEvents: string[];
   /** Each token event: the token, its key and the step it came at. */
   readonly tokenEvents: { token: string; key: string; seq: number }[];
 }

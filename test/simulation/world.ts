@@ -144,7 +144,9 @@ export class World {
       resumedAt: 0,
       clearEvents: 0,
       tokenEvents: [],
+      identityEvents: [],
     };
+    cache.on('identity', ({ current }) => tab.identityEvents.push(current));
     cache.on('token', ({ token, key }) => {
       tab.tokenEvents.push({ token, key, seq: this.nextSeq() });
       checkNotBeforeClear(this, tab, token, 'stored (token event)');
