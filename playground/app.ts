@@ -3,6 +3,7 @@
 // then runs with, defaults included, is the library's to say: tokens.options.
 
 import { compactVerify, createRemoteJWKSet } from 'jose';
+import { signedOut } from '../src/index';
 
 // ---------------------------------------------------------------------------------------------
 // Options from the URL
@@ -62,6 +63,10 @@ export async function fetchToken(tokenKey: string, { signal }: { signal: AbortSi
     signal,
   });
   const body = await readJson(res);
+  // The session is gone (its refresh token revoked, or none): a sign-out, not an outage (R29).
+  const error = isRecord(body) ? body.error : undefined;
+  if (res.status === 401 && (error === 'refresh_token_reused' || error === 'no_session'))
+    throw signedOut(error);
   if (!res.ok) {
     const reason = isRecord(body) && typeof body.error === 'string' ? `: ${body.error}` : '';
     throw new Error(`POST /api/token answered ${res.status}${reason}`);

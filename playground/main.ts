@@ -6,6 +6,11 @@
 //   timeline / timeline-panel the server's requests against the uncoordinated cost
 //   options-panel   the cache's resolved options (tokens.options), and the URL form
 //   actions         the buttons;  session  signed in or out, and the one handler of failed calls
+//   identity        who is signed in, and "Sign in as another user" (the identity event, R30)
+//   workers         a dedicated worker and a service worker in the group (R32; for the tests)
+//
+// `?ssr=1`: the server renders a token into the page (<meta name="ssr-token">), which the page
+// seeds its cache with (R31): the group makes no request for it.
 //
 // Options come from the URL (app.ts): ?poll=500&leeway=1.5&cutoff=0.5&idle=30&exclusive=1&name=demo.
 // The cache is exposed as `window.tokenCache` for the console and for the end-to-end tests.
@@ -16,6 +21,7 @@ import { type ActionHooks, markSignedIn, renderSignedIn, startActions } from './
 import { el, setText } from './ui/dom';
 import { joinGroup } from './ui/group';
 import { startGroupPanel } from './ui/group-panel';
+import { startIdentity } from './ui/identity';
 import { log } from './ui/log';
 import { showOptions, startOptionsForm } from './ui/options-panel';
 import { callProtected, showProtected } from './ui/protected-panel';
@@ -24,6 +30,7 @@ import { callFailed, describeError, session, showLastError } from './ui/session'
 import { startTabStats } from './ui/tab-stats';
 import { startTimelinePanel } from './ui/timeline-panel';
 import { createTokenPanel, jtiOf } from './ui/token-panel';
+import { startWorkers } from './ui/workers';
 
 declare global {
   interface Window {
@@ -60,7 +67,8 @@ function start(cache: TokenCache): void {
   group.onChange(() => {
     const leader = group.tabs().find((tab) => tab.role === 'leader');
     if (!leader || leader.id === leaderId) return;
-    if (leaderId !== undefined) timeline.mark('leader', `tab ${leader.id} took the lead`);
+    const why = leader.leaderReason ? ` (${leader.leaderReason})` : '';
+    if (leaderId !== undefined) timeline.mark('leader', `tab ${leader.id} took the lead${why}`);
     leaderId = leader.id;
   });
 
@@ -102,7 +110,11 @@ function start(cache: TokenCache): void {
     group.update({ role: now, fetches: cache.stats().fetches });
   };
   cache.on('leader', (event) => {
-    log('leader', event.isLeader ? 'this tab became the leader' : 'this tab is a follower');
+    log(
+      'leader',
+      `${event.isLeader ? 'this tab became the leader' : 'this tab is a follower'}: ${event.reason}`,
+    );
+    group.update({ leaderReason: event.reason });
     showRole();
   });
   cache.on('error', (event) => {
@@ -110,13 +122,29 @@ function start(cache: TokenCache): void {
     else log('error', `key "${event.key}": ${describeError(event.error).message}`);
   });
   cache.on('clear', (event) => {
-    log('clear', event.origin === 'local' ? 'signed out from this tab' : 'signed out from another tab');
-    timeline.mark(
-      'sign-out',
-      event.origin === 'local' ? 'signed out from this tab' : 'signed out from another tab',
-    );
+    const how =
+      event.origin === 'server'
+        ? `signed out by the server: ${event.reason ?? ''}`
+        : event.origin === 'local'
+          ? 'signed out from this tab'
+          : 'signed out from another tab';
+    log('clear', how);
+    timeline.mark('sign-out', how);
+    el('signed-out').dataset.origin = event.origin;
     signedOut();
   });
+  startIdentity(cache, key, (label) => timeline.mark('sign-in', label));
+  startWorkers(cache);
+
+  // A token the server rendered into the page (?ssr=1): the cache starts with it (R31).
+  const rendered = document.querySelector<HTMLMetaElement>('meta[name="ssr-token"]')?.content;
+  if (rendered) {
+    cache.seed(key, rendered).then(
+      (kept) =>
+        log('token', kept ? 'seeded with the token the server rendered' : 'the group held a newer token'),
+      (error: unknown) => log('error', `seed: ${describeError(error).message}`),
+    );
+  }
 
   renderSignedIn();
   log('page', `tab ${group.self.id} opened: cache "${cacheName}", key "${key}"`);

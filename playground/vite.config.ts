@@ -38,7 +38,10 @@ export default defineConfig({
         index: fileURLToPath(new URL('index.html', import.meta.url)),
         bench: fileURLToPath(new URL('bench.html', import.meta.url)),
         away: fileURLToPath(new URL('away.html', import.meta.url)),
+        // The service worker, at the URL the page registers (/sw.js, scope /).
+        sw: fileURLToPath(new URL('sw.ts', import.meta.url)),
       },
+      output: { entryFileNames: (chunk) => (chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js') },
     },
   },
   preview: { host: 'localhost', port },

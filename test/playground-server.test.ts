@@ -367,6 +367,21 @@ describe('POST /api/token', () => {
     expect(h.tokens.stats.maxInFlight).toBe(1);
   });
 
+  it('user: another user signing in is the sub of every token issued from then on (R30)', async () => {
+    const h = await start();
+    expect(decodeJwt(await h.token('a')).sub).toBe('user_demo');
+    const set = await h.post('/api/control', { user: 'ada@example.com' });
+    expect(await set.json()).toMatchObject({ user: 'ada@example.com' });
+    expect(decodeJwt(await h.token('a')).sub).toBe('ada@example.com');
+  });
+
+  it('renderToken: a token as a page server renders it (R31), signed like the others and not a token request', async () => {
+    const h = await start({ ttlSeconds: 30 });
+    const rendered = decodeJwt(await h.tokens.renderToken('k'));
+    expect(rendered).toMatchObject({ key: 'k', sub: 'user_demo', exp: (rendered.iat ?? 0) + 30 });
+    expect(await h.stats()).toMatchObject({ requests: 0 });
+  });
+
   it('skewNextSeconds: the next token is dated that far ahead (iat, exp = iat + ttl), then the step is over by itself', async () => {
     const h = await start({ ttlSeconds: 5 });
     const iat0 = Math.floor(T0 / 1000);
@@ -430,6 +445,7 @@ describe('POST /api/control', () => {
       mode: 'ok',
       rotation: false,
       skewNextSeconds: 0,
+      user: 'user_demo',
     });
 
     const set = await h.post('/api/control', {
@@ -438,6 +454,7 @@ describe('POST /api/control', () => {
       mode: 'garbage',
       rotation: true,
       skewNextSeconds: 0,
+      user: 'user_demo',
     });
     expect(await set.json()).toEqual({
       ttlSeconds: 3600,
@@ -445,6 +462,7 @@ describe('POST /api/control', () => {
       mode: 'garbage',
       rotation: true,
       skewNextSeconds: 0,
+      user: 'user_demo',
     });
     const lower = await h.post('/api/control', { ttlSeconds: 2, latencyMs: 0 });
     expect(await lower.json()).toEqual({
@@ -453,6 +471,7 @@ describe('POST /api/control', () => {
       mode: 'garbage',
       rotation: true,
       skewNextSeconds: 0,
+      user: 'user_demo',
     });
     expect(h.tokens.control).toEqual({
       ttlSeconds: 2,
@@ -460,6 +479,7 @@ describe('POST /api/control', () => {
       mode: 'garbage',
       rotation: true,
       skewNextSeconds: 0,
+      user: 'user_demo',
     });
   });
 
@@ -474,6 +494,7 @@ describe('POST /api/control', () => {
       mode: 'ok',
       rotation: true,
       skewNextSeconds: 0,
+      user: 'user_demo',
     });
     await h.post('/api/control', { rotation: false });
     expect(await (await h.get('/api/control')).json()).toEqual({
@@ -482,6 +503,7 @@ describe('POST /api/control', () => {
       mode: 'ok',
       rotation: false,
       skewNextSeconds: 0,
+      user: 'user_demo',
     });
   });
 
@@ -497,6 +519,8 @@ describe('POST /api/control', () => {
     [{ rotation: 'yes' }, 'rotation must be true or false, got "yes"'],
     [{ rotation: 1 }, 'rotation must be true or false, got 1'],
     [{ rotation: null }, 'rotation must be true or false, got null'],
+    [{ user: '' }, 'user must be 1 to 64 letters, digits or _.@-, got ""'],
+    [{ user: 'a b' }, 'user must be 1 to 64 letters, digits or _.@-, got "a b"'],
   ])('answers 400 to %j and changes nothing', async (body, message) => {
     const h = await start();
     // A valid field next to the invalid one must not be applied either.
@@ -510,6 +534,7 @@ describe('POST /api/control', () => {
       mode: 'ok',
       rotation: false,
       skewNextSeconds: 0,
+      user: 'user_demo',
     });
   });
 
@@ -518,7 +543,7 @@ describe('POST /api/control', () => {
     const unknown = await h.post('/api/control', { ttl: 5 });
     expect(unknown.status).toBe(400);
     expect(await errorOf(unknown)).toMatch(
-      /unknown field.*"ttl".*allowed: ttlSeconds, latencyMs, mode, rotation, skewNextSeconds/,
+      /unknown field.*"ttl".*allowed: ttlSeconds, latencyMs, mode, rotation, skewNextSeconds, user/,
     );
     const malformed = await h.post('/api/control', '{mode: ok}');
     expect(malformed.status).toBe(400);
@@ -534,6 +559,7 @@ describe('POST /api/control', () => {
       mode: 'ok',
       rotation: false,
       skewNextSeconds: 0,
+      user: 'user_demo',
     });
   });
 });
@@ -961,7 +987,14 @@ describe('GET /api/history', () => {
     expectJsonHeaders(res);
     return (await res.json()) as ServerHistory;
   };
-  const settings = { ttlSeconds: 60, latencyMs: 0, mode: 'ok', rotation: false, skewNextSeconds: 0 } as const;
+  const settings = {
+    ttlSeconds: 60,
+    latencyMs: 0,
+    mode: 'ok',
+    rotation: false,
+    skewNextSeconds: 0,
+    user: 'user_demo',
+  } as const;
 
   it('starts empty: the server clock, a five-minute window, the settings at its start', async () => {
     const h = await start();

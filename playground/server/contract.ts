@@ -14,6 +14,9 @@ export const LIMITS = {
   skewNextSeconds: { min: -604_800, max: 604_800 },
 } as const;
 
+/** Who may be signed in (POST /api/control `user`): a short name, the `sub` of the tokens. */
+export const USER_PATTERN = /^[\w.@-]{1,64}$/;
+
 export interface ControlState {
   /** Lifetime of issued tokens: exp = iat + ttlSeconds. */
   ttlSeconds: number;
@@ -29,6 +32,11 @@ export interface ControlState {
    * pending. An auth server behind a load balancer with one node whose clock is off does this.
    */
   skewNextSeconds: number;
+  /**
+   * Who is signed in: the `sub` of every token issued from now on. Changing it is another user
+   * signing in (the library's `identity` event, R30).
+   */
+  user: string;
 }
 
 /** The body of POST /api/control: any subset of the settings. */

@@ -4,7 +4,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ControlState, LIMITS, type ServerMode } from './contract.js';
 import type { History } from './history.js';
-import { checkBoolean, checkFields, checkInteger, checkMode, readJsonObject, sendJson } from './http.js';
+import {
+  checkBoolean,
+  checkFields,
+  checkInteger,
+  checkMode,
+  checkUser,
+  readJsonObject,
+  sendJson,
+} from './http.js';
 
 const { ttlSeconds: TTL, latencyMs: LATENCY, skewNextSeconds: SKEW } = LIMITS;
 
@@ -13,6 +21,8 @@ export interface InitialControl {
   latencyMs?: number;
   mode?: ServerMode;
   rotation?: boolean;
+  /** Who is signed in at start. Default 'user_demo'. */
+  user?: string;
 }
 
 /** The control state at start; defaults: ttl 60 s, latency 0 ms, mode 'ok', rotation off. */
@@ -23,6 +33,7 @@ export function initialControl(options: InitialControl): ControlState {
     mode: checkMode(options.mode ?? 'ok'),
     rotation: checkBoolean('rotation', options.rotation ?? false),
     skewNextSeconds: 0,
+    user: checkUser(options.user ?? 'user_demo'),
   };
 }
 
@@ -39,7 +50,7 @@ export interface ControlEndpointOptions {
 export function createControlEndpoint({ control, history, now, maxBodyBytes }: ControlEndpointOptions) {
   return async function setControl(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJsonObject(req, maxBodyBytes);
-    checkFields(body, ['ttlSeconds', 'latencyMs', 'mode', 'rotation', 'skewNextSeconds']);
+    checkFields(body, ['ttlSeconds', 'latencyMs', 'mode', 'rotation', 'skewNextSeconds', 'user']);
     // Validate everything before changing anything.
     const next: ControlState = { ...control };
     if ('ttlSeconds' in body) next.ttlSeconds = checkInteger('ttlSeconds', body.ttlSeconds, TTL.min, TTL.max);
@@ -51,6 +62,7 @@ export function createControlEndpoint({ control, history, now, maxBodyBytes }: C
     if ('skewNextSeconds' in body) {
       next.skewNextSeconds = checkInteger('skewNextSeconds', body.skewNextSeconds, SKEW.min, SKEW.max);
     }
+    if ('user' in body) next.user = checkUser(body.user);
     const changed = (Object.keys(next) as (keyof ControlState)[]).some(
       (field) => next[field] !== control[field],
     );

@@ -2,7 +2,7 @@
 // checks that turn a bad field into a 400 that says what was wrong.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SERVER_MODES, type ServerMode } from './contract.js';
+import { SERVER_MODES, type ServerMode, USER_PATTERN } from './contract.js';
 
 /** An error that becomes a JSON `{ error: message }` answer with the given status. */
 export class HttpError extends Error {
@@ -36,6 +36,13 @@ export function checkMode(value: unknown): ServerMode {
     throw new HttpError(400, `mode must be one of ${SERVER_MODES.join(', ')}, got ${showValue(value)}`);
   }
   return value as ServerMode;
+}
+
+export function checkUser(value: unknown): string {
+  if (typeof value !== 'string' || !USER_PATTERN.test(value)) {
+    throw new HttpError(400, `user must be 1 to 64 letters, digits or _.@-, got ${showValue(value)}`);
+  }
+  return value;
 }
 
 export function checkBoolean(name: string, value: unknown): boolean {

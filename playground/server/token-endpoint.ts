@@ -63,15 +63,18 @@ export interface TokenEndpointOptions {
   now: () => number;
   /** How the latency is waited out; `signal` aborts when the client goes away. */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-  /** `sub` of every issued token. */
-  subject: string;
   maxBodyBytes: number;
 }
 
-export type TokenEndpoint = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export interface TokenEndpoint {
+  /** POST /api/token. */
+  issueToken(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** A token signed as /api/token signs it, without a request: what a page's server renders into it (R31). */
+  sign(key: string): Promise<string>;
+}
 
 export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoint {
-  const { control, counters, history, refreshTokens, signingKey, now, sleep, subject } = options;
+  const { control, counters, history, refreshTokens, signingKey, now, sleep } = options;
 
   /** Looks at the presented refresh token: rotates it, or counts a reuse. */
   const spendRefreshToken = (presented: string | undefined): RotationResult => {
@@ -98,7 +101,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
     const iat = Math.floor(now() / 1000) + takeSkew();
     return new SignJWT({ key })
       .setProtectedHeader({ alg: 'ES256', kid: signingKey.kid, typ: 'JWT' })
-      .setSubject(subject)
+      .setSubject(control.user)
       .setIssuedAt(iat)
       .setExpirationTime(iat + control.ttlSeconds)
       .setJti(randomUUID())
@@ -150,7 +153,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
     sendJson(res, 200, { token: await sign(key) }, cookie);
   }
 
-  return async function issueToken(req, res) {
+  async function issueToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJsonObject(req, options.maxBodyBytes);
     checkFields(body, ['key']);
     let key = DEFAULT_KEY;
@@ -174,5 +177,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
     } finally {
       inFlight.done();
     }
-  };
+  }
+
+  return { issueToken, sign };
 }

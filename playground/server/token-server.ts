@@ -6,7 +6,7 @@
 //   GET  /api/protected      Authorization: Bearer <jwt>     -> { sub, key } | 401 { error }
 //   GET  /api/stats   -> { requests, byKey, accepted, rejected, reuseDetected, inFlight, maxInFlight }
 //   POST /api/stats/reset                                    -> the zeroed stats
-//   POST /api/control        { ttlSeconds?, latencyMs?, mode?, rotation?, skewNextSeconds? }
+//   POST /api/control        { ttlSeconds?, latencyMs?, mode?, rotation?, skewNextSeconds?, user? }
 //                                                            -> the control state
 //   GET  /api/control                                        -> the control state
 //   POST /api/session        (no body, or {})                -> { ok: true } + cookie rt
@@ -55,7 +55,7 @@ export interface TokenServerOptions {
   now?: () => number;
   /** How the latency is waited out. Default: setTimeout, cut short if the client goes away. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  /** `sub` of every issued token. Default 'user_demo'. */
+  /** `sub` of the tokens issued until POST /api/control changes `user`. Default 'user_demo'. */
   subject?: string;
   /** Largest accepted request body in bytes; larger ones get 413. Default 16 KiB. */
   maxBodyBytes?: number;
@@ -83,6 +83,11 @@ export interface TokenServer {
   resetStats(): void;
   /** What GET /api/history answers now. */
   history(): ServerHistory;
+  /**
+   * A token for `key`, as the app's server would render it into a page (R31, `tokens.seed`): not
+   * a token request, so not counted in `requests`.
+   */
+  renderToken(key: string): Promise<string>;
 }
 
 type Method = 'GET' | 'POST';
@@ -102,10 +107,9 @@ const ROUTES: Record<string, readonly Method[]> = {
 export function createTokenServer(options: TokenServerOptions = {}): TokenServer {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
-  const subject = options.subject ?? 'user_demo';
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024;
 
-  const control = initialControl(options);
+  const control = initialControl({ ...options, user: options.subject });
 
   const counters = createCounters();
   const refreshTokens = createRefreshTokenStore();
@@ -116,7 +120,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
 
   const signingKey = createSigningKey();
   const keys = signingKey.keys;
-  const issueToken = createTokenEndpoint({
+  const { issueToken, sign } = createTokenEndpoint({
     control,
     counters,
     history,
@@ -124,7 +128,6 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     signingKey,
     now,
     sleep,
-    subject,
     maxBodyBytes,
   });
 
@@ -214,5 +217,6 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     publicJwk: async () => ({ ...(await keys).jwk }),
     resetStats,
     history: () => history.read(now()),
+    renderToken: sign,
   };
 }

@@ -22,6 +22,8 @@ export interface TabState {
   /** When it last heard news: a token or a sign-out (epoch ms), or null. */
   newsAt: number | null;
   signedIn: boolean;
+  /** Why its cache last became leader or follower (the library's `leader` event, R30). */
+  leaderReason?: string;
 }
 
 /** A tab's stay in the group, as far as this tab knows (closedAt null: still open). */

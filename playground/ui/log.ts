@@ -2,7 +2,7 @@
 
 import { clock, el, h } from './dom';
 
-export type LogKind = 'token' | 'leader' | 'error' | 'clear' | 'page' | 'server' | 'group';
+export type LogKind = 'token' | 'leader' | 'error' | 'clear' | 'page' | 'server' | 'group' | 'identity';
 
 const LOG_LIMIT = 50;
 const list = el('event-log');

@@ -53,7 +53,7 @@ export function showLastError(error: { code: string; message: string } | null): 
 export function callFailed(what: string, error: unknown, call?: CallStart, server = false): void {
   if (call && call.epoch !== session.epoch) return;
   const { code, message } = describeError(error);
-  if (code === 'cleared' || code === 'closed') return; // a sign-out or close overtook the call
+  if (code === 'cleared' || code === 'closed' || code === 'signed_out') return; // a sign-out or close overtook the call
   log(server ? 'server' : 'error', `${what} failed: ${code}: ${message}`);
   if (server || (call && call.tokenEvents !== session.tokenEvents)) return;
   showLastError({ code, message });

@@ -1,0 +1,45 @@
+// Who is signed in (R30): the `sub` of the token this tab holds, the library's `identity` event
+// when it changes (another user signed in, in any tab), and the "Sign in as another user" button,
+// which makes the token server issue tokens for another user and gets one at once.
+
+import type { TokenCache } from '../../src/index';
+import { api } from '../api';
+import { el, setText } from './dom';
+import { log } from './log';
+
+const USERS = ['user_demo', 'ada', 'grace'];
+
+export function startIdentity(cache: TokenCache, key: string, mark: (label: string) => void): void {
+  const shown = el('identity');
+  const button = el<HTMLButtonElement>('switch-user');
+  const show = (user: string, previous?: string) => {
+    setText(shown, user);
+    if (previous !== undefined) shown.dataset.previous = previous;
+  };
+  cache.on('token', ({ token }) => {
+    const sub = subOf(token);
+    if (sub !== undefined && shown.textContent === '') show(sub);
+  });
+  cache.on('identity', ({ previous, current }) => {
+    show(current, previous);
+    log('identity', `signed-in user changed: ${previous} → ${current}`);
+    mark(`user ${previous} → ${current}`);
+  });
+  button.addEventListener('click', () => {
+    const current = shown.textContent || USERS[0];
+    const next = USERS[(USERS.indexOf(current ?? '') + 1) % USERS.length] ?? 'user_demo';
+    void api
+      .setControl({ user: next })
+      .then(() => cache.getToken(key, { forceRefresh: true }))
+      .catch((error: unknown) => log('error', `sign in as ${next}: ${String(error)}`));
+  });
+}
+
+function subOf(jwt: string): string | undefined {
+  try {
+    const payload = JSON.parse(atob((jwt.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/')));
+    return typeof payload?.sub === 'string' ? payload.sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
