@@ -28,8 +28,9 @@ const builtURL = `http://localhost:${builtPort}`;
 const playgroundConfig = '--config playground/vite.config.ts';
 
 const bfcacheSpec = /back-forward-cache\.spec\.ts$/;
-/** The scenarios the Firefox lane runs too (issue 12): the same spec files, the same code. */
-const sharedSpecs = /(coordination|failover|hardening|hostile-messages|server-faults)\.spec\.ts$/;
+/** The scenarios the Firefox lane runs too (issues 12, 20): the same spec files, the same code. */
+const sharedSpecs =
+  /(coordination|failover|hardening|hostile-messages|server-faults|seed|identity|server-sign-out|workers)\.spec\.ts$/;
 
 const launchOptions: LaunchOptions = {
   // $CHROMIUM_PATH, else Debian's Chromium, else Playwright's own; installed when none is there

@@ -1,4 +1,4 @@
-// The event recorder: every page logs its cache's token, error, clear and leader events from creation on.
+// The event recorder: every page logs its cache's token, error, clear, leader and identity events from creation on.
 
 import type { Page } from '@playwright/test';
 import type { TokenCache } from '../src/index';
@@ -8,8 +8,9 @@ import type { TestWindow } from './page-state';
 export interface Recorded {
   tokens: { jti: string | null; source: string; at: number; expiresAt: number }[];
   errors: { key: string; code: string; at: number }[];
-  clears: { origin: string; at: number }[];
-  leader: { isLeader: boolean; at: number }[];
+  clears: { origin: string; reason?: string; at: number }[];
+  leader: { isLeader: boolean; reason: string; at: number }[];
+  identities: { previous: string; current: string; at: number }[];
 }
 
 /**
@@ -19,7 +20,7 @@ export interface Recorded {
  */
 export function installRecorder(): void {
   const w = window as unknown as TestWindow;
-  const log: Recorded = { tokens: [], errors: [], clears: [], leader: [] };
+  const log: Recorded = { tokens: [], errors: [], clears: [], leader: [], identities: [] };
   w.__e2e = log;
   const jtiOf = (token: string): string | null => {
     try {
@@ -42,8 +43,11 @@ export function installRecorder(): void {
         log.tokens.push({ jti: jtiOf(e.token), source: e.source, at: Date.now(), expiresAt: e.expiresAt }),
       );
       value.on('error', (e) => log.errors.push({ key: e.key, code: e.error.code, at: Date.now() }));
-      value.on('clear', (e) => log.clears.push({ origin: e.origin, at: Date.now() }));
-      value.on('leader', (e) => log.leader.push({ isLeader: e.isLeader, at: Date.now() }));
+      value.on('clear', (e) => log.clears.push({ origin: e.origin, reason: e.reason, at: Date.now() }));
+      value.on('leader', (e) => log.leader.push({ isLeader: e.isLeader, reason: e.reason, at: Date.now() }));
+      value.on('identity', (e) =>
+        log.identities.push({ previous: e.previous, current: e.current, at: Date.now() }),
+      );
     },
   });
 }

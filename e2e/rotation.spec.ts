@@ -7,6 +7,7 @@ import { crashTab, manyTabsPath } from './engine';
 import { expect, test } from './fixtures';
 import { note } from './note';
 import { leaderIndexes, type TestWindow } from './page-state';
+import { recorded } from './recorder';
 import { SHORT_TTL_S } from './timing.mjs';
 import { elapse, expectOneLeader, expectSharedToken, watchTabs } from './waits';
 
@@ -71,7 +72,7 @@ test('rotation: ten tabs, two keys with exclusiveFetch, a leader closed and one 
   expect(stats.rejected, 'protected calls refused').toBe(0); // (the bare app tab calls nothing)
 });
 
-test('rotation: a leader that crashes with its refresh in flight signs the user out (the server rotated, the answer never arrived)', async ({
+test('rotation: a leader that crashes with its refresh in flight signs the user out (the server rotated, the answer never arrived): every tab says so', async ({
   server,
   tabs,
   context,
@@ -112,5 +113,11 @@ test('rotation: a leader that crashes with its refresh in flight signs the user 
     'crash in flight',
     `reuse detected ${stats.reuseDetected}; the tabs' next getToken: ${codes.join(', ')}`,
   );
-  expect(codes, 'signed out: every tab fails to get a token').toEqual(['fetch_failed', 'fetch_failed']);
+  // The app's fetchToken says the session is gone (401 refresh_token_reused, then no_session):
+  // a sign-out of the whole group (R29), not an outage.
+  expect(codes, 'signed out: every tab is told so').toEqual(['signed_out', 'signed_out']);
+  for (const page of rest) {
+    const { clears } = await recorded(page);
+    expect(clears.map((c) => c.origin)).toContain('server');
+  }
 });

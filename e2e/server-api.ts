@@ -27,7 +27,7 @@ export class TokenServer {
     expect(res.ok(), `POST /api/control ${JSON.stringify(change)}: ${await res.text()}`).toBe(true);
   }
 
-  /** Zeroed counters, 60 s tokens, no latency, mode ok, no rotation, no clock step pending. */
+  /** Zeroed counters, 60 s tokens, no latency, mode ok, no rotation, no clock step pending, the demo user. */
   async reset(): Promise<void> {
     const res = await this.request.post('/api/stats/reset');
     expect(res.ok(), `POST /api/stats/reset answered ${res.status()}`).toBe(true);
@@ -37,6 +37,7 @@ export class TokenServer {
       mode: 'ok',
       rotation: false,
       skewNextSeconds: 0,
+      user: 'user_demo',
     });
   }
 }

@@ -125,7 +125,7 @@ export function ttlTooShortError(
 export function seedTooOldError(key: string, remainingMs: number, cutoffMs: number): TokenCacheError {
   return new TokenCacheError(
     'token_ttl_too_short',
-    `The token seeded for key "${key}" has ${Math.round(remainingMs / 1000)} s left counted from the page's start, no more than hardCutoffSeconds (${cutoffMs / 1000} s); let the cache fetch one`,
+    `The token seeded for key "${key}" has ${remainingMs / 1000} s left since the page started, not more than hardCutoffSeconds (${cutoffMs / 1000})`,
   );
 }
 

@@ -46,6 +46,17 @@ describe('R31: seed', () => {
     expect(seenThere.map((e) => e.source)).toEqual(['broadcast']);
   });
 
+  it('a read made while the seed is checked (an async verifyToken) waits for it, and fetches nothing', async () => {
+    const verifyToken = () => new Promise<void>((resolve) => setTimeout(resolve, 200));
+    const tab = tabs.open({ verifyToken });
+    const jwt = minted();
+    void tab.seed('default', jwt);
+    const read = tab.getToken(); // no await between: as an app that seeds, then renders
+    await pass(300);
+    expect(await read).toBe(jwt);
+    expect(tabs.server.requests).toBe(0);
+  });
+
   it('a seeded token older than the one held is not kept (R6)', async () => {
     const a = open();
     await pass(200);

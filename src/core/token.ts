@@ -24,7 +24,7 @@ export type IdentityOf = (claims: TokenClaims) => string | undefined;
 export function identityIn(claims: TokenClaims, identityOf: IdentityOf): string | undefined {
   try {
     const id = identityOf(claims);
-    return typeof id === 'string' && id !== '' ? id : undefined;
+    return typeof id === 'string' && id ? id : undefined;
   } catch {
     return undefined;
   }

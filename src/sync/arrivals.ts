@@ -35,9 +35,8 @@ export class Arrivals {
     const now = clock.now();
     const stored = store.offer(entry, now) === 'stored';
     if (stored) {
-      const { identity } = entry;
+      const current = entry.identity;
       const previous = this.#identity;
-      if (identity !== undefined) this.#identity = identity;
       emit('token', {
         key: entry.key,
         token: entry.token,
@@ -45,8 +44,9 @@ export class Arrivals {
         expiresAt: expiresAt(entry, now),
       });
       // Another identity than the one this tab knew: the user changed (R30), said once per change.
-      if (identity !== undefined && previous !== undefined && identity !== previous) {
-        emit('identity', { previous, current: identity });
+      if (current) {
+        this.#identity = current;
+        if (previous && current !== previous) emit('identity', { previous, current });
       }
       if (entry.source === 'fetch' || entry.source === 'seed') {
         post('token', wire(entry, now));

@@ -216,13 +216,11 @@ export class Coordinator {
   #signOut(remote?: number, missed = false, reason?: string): void {
     if (!this.#session.signOut(this.#ctx.clock.now().wall, remote, missed, reason)) return; // that one was applied
     this.#stopWork(clearedError());
-    this.#ctx.emit(
-      'clear',
-      reason === undefined
-        ? { origin: remote === undefined ? 'local' : 'remote' }
-        : { origin: 'server', reason },
-    );
-    if (remote === undefined) this.#post('clear', reason === undefined ? {} : { reason });
+    this.#ctx.emit('clear', {
+      origin: reason !== undefined ? 'server' : remote === undefined ? 'local' : 'remote',
+      reason,
+    });
+    if (remote === undefined) this.#post('clear', { reason });
   }
 
   /** Ends what is under way (fetches, questions, waits) and forgets every token and failure. */

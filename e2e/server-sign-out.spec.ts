@@ -1,0 +1,54 @@
+// R29: the token server says the session is gone. With rotation on, someone else (a stolen
+// cookie) uses the group's refresh token; the leader's next refresh presents the used one, the
+// server revokes the session (401 refresh_token_reused) and the app's fetchToken says so with
+// `signedOut`: every tab signs out at once, says why, and asks for nothing more.
+
+import type { BrowserContext } from '@playwright/test';
+import { expect, test } from './fixtures';
+import { note } from './note';
+import { recorded } from './recorder';
+import { SHORT_TTL_S } from './timing.mjs';
+import { elapse } from './waits';
+
+/** Sign in: a new refresh-token family, as the httpOnly cookie `rt` of the browser context. */
+async function signIn(context: BrowserContext): Promise<void> {
+  const res = await context.request.post('/api/session');
+  expect(res.ok(), `POST /api/session answered ${res.status()}`).toBe(true);
+}
+
+test('a revoked session signs every tab out at once (origin server), and nothing more is asked', async ({
+  server,
+  tabs,
+  context,
+  playwright,
+  baseURL,
+}) => {
+  await server.control({ ttlSeconds: SHORT_TTL_S, rotation: true });
+  await signIn(context);
+  const { pages } = await tabs.openSettled(3);
+  // The thief: the group's current refresh token, used from elsewhere.
+  const rt = (await context.cookies()).find((c) => c.name === 'rt');
+  expect(rt, 'the refresh cookie').toBeDefined();
+  const thief = await playwright.request.newContext({ baseURL });
+  const stolen = await thief.post('/api/token', { data: {}, headers: { cookie: `rt=${rt?.value}` } });
+  expect(stolen.status()).toBe(200);
+  await thief.dispose();
+
+  for (const page of pages) {
+    await expect(page.getByTestId('signed-out')).toBeVisible({ timeout: 3 * SHORT_TTL_S * 1000 });
+    await expect(page.getByTestId('signed-out')).toHaveAttribute('data-origin', 'server');
+  }
+  const after = await server.requests();
+  await elapse(2 * SHORT_TTL_S * 1000);
+  const stats = await server.stats();
+  for (const page of pages) {
+    const { clears } = await recorded(page);
+    expect(clears.map((c) => `${c.origin} ${c.reason}`)).toEqual(['server refresh_token_reused']);
+  }
+  note(
+    'server sign-out',
+    `reuse detected ${stats.reuseDetected}; requests after the sign-out ${stats.requests - after}`,
+  );
+  expect(stats.reuseDetected).toBe(1);
+  expect(stats.requests - after, 'token requests after every tab said signed out').toBe(0);
+});
