@@ -7,7 +7,7 @@ import { recorded } from './recorder';
 import { expectOneLeader } from './waits';
 
 test('another user signs in in one tab: every tab says so, once', async ({ tabs }) => {
-  const { pages } = await tabs.openSettled(3);
+  const { pages } = await tabs.openSettled(2);
   const switching = pages[1] as Page;
   await switching.getByTestId('switch-user').click(); // the server now signs tokens for 'ada'
   for (const page of pages) {
