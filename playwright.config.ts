@@ -10,12 +10,8 @@
 //   - `bfcache`: e2e/back-forward-cache.spec.ts, against a built copy of the playground served by
 //     `vite preview` (the dev server's HMR WebSocket alone keeps a page out of the back/forward
 //     cache), in a Chromium that keeps that cache on (Playwright turns it off by default).
-// Firefox (firefoxProjects): `firefox`, the shared scenarios, and `firefox-bfcache`, the same spec
-// files against the built playground (docs/browsers.md).
-//
-// `npm run test:e2e` (e2e/lanes.mjs) runs the Chromium projects and the Firefox projects as two
-// lanes side by side, each a run of this config with its own ports, servers and report; a plain
-// `npx playwright test` runs every project one after the other.
+// Firefox, after them (firefoxProjects): `firefox`, the core scenarios, and `firefox-bfcache`,
+// the same spec files against the built playground (docs/browsers.md).
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -84,18 +80,6 @@ function firefoxProjects(): Project[] {
   ];
 }
 
-/** The playground's Vite dev server (the library from ../src as it is now, no build step). */
-const devServer = {
-  command: `npx vite ${playgroundConfig} --port ${port} --strictPort`,
-  url: `${baseURL}/api/stats`,
-  reuseExistingServer: false,
-  timeout: 60_000,
-  // An edit to src/ or playground/ during a run must not reload the tabs under test.
-  env: { PLAYGROUND_NO_WATCH: '1' },
-  stdout: 'ignore' as const,
-  stderr: 'pipe' as const,
-};
-
 export default defineConfig({
   testDir: 'e2e',
   fullyParallel: false,
@@ -105,8 +89,7 @@ export default defineConfig({
   timeout: 90_000,
   expect: { timeout: 10_000 },
   // The JSON report (both projects) is what .ci/run sums with vitest's into one "N passed, M failed" line.
-  // (e2e/lanes.mjs runs each engine lane as its own run, with a report of its own.)
-  reporter: [['list'], ['json', { outputFile: process.env.E2E_REPORT ?? 'reports/playwright.json' }]],
+  reporter: [['list'], ['json', { outputFile: 'reports/playwright.json' }]],
   use: {
     baseURL,
     headless: true,
@@ -130,13 +113,20 @@ export default defineConfig({
     ...firefoxProjects(),
   ],
   webServer: [
-    // The dev server, for Chromium's dev-server project (the Firefox lane of e2e/lanes.mjs needs none).
-    ...(process.env.E2E_LANE === 'firefox' ? [] : [devServer]),
+    {
+      command: `npx vite ${playgroundConfig} --port ${port} --strictPort`,
+      url: `${baseURL}/api/stats`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      // An edit to src/ or playground/ during a run must not reload the tabs under test.
+      env: { PLAYGROUND_NO_WATCH: '1' },
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
     {
       // The playground built into dist-playground/ (the library from ../src as it is at the start
       // of the run), then served with the same token server (plugin.ts's configurePreviewServer).
-      // e2e/lanes.mjs builds it once for both lanes (E2E_PREBUILT).
-      command: `${process.env.E2E_PREBUILT ? '' : `npx vite build ${playgroundConfig} --logLevel warn && `}npx vite preview ${playgroundConfig} --port ${builtPort} --strictPort`,
+      command: `npx vite build ${playgroundConfig} --logLevel warn && npx vite preview ${playgroundConfig} --port ${builtPort} --strictPort`,
       url: `${builtURL}/api/stats`,
       reuseExistingServer: false,
       timeout: 120_000,
