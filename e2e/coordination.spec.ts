@@ -25,9 +25,9 @@ test('ten tabs elect one leader, share one token, and cost what one tab costs', 
   const opened = await server.stats();
   const openedAt = Date.now();
 
-  // Five token lifetimes, watched: one leader at every moment, and never more than the old and
+  // Three token lifetimes, watched: one leader at every moment, and never more than the old and
   // the new token served at once (a new one is on its way to the followers).
-  const watched = await watchTabs(pages, 5 * lifetimeMs);
+  const watched = await watchTabs(pages, 3 * lifetimeMs);
   expect([...watched.leaderCounts], 'leaders at each sample').toEqual([1]);
   expect(watched.maxDistinct, 'distinct tokens served at one moment').toBeLessThanOrEqual(2);
 

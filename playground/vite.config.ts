@@ -38,6 +38,8 @@ export default defineConfig({
         index: fileURLToPath(new URL('index.html', import.meta.url)),
         bench: fileURLToPath(new URL('bench.html', import.meta.url)),
         away: fileURLToPath(new URL('away.html', import.meta.url)),
+        idle: fileURLToPath(new URL('idle.html', import.meta.url)),
+        react: fileURLToPath(new URL('react.html', import.meta.url)),
         // The service worker, at the URL the page registers (/sw.js, scope /).
         sw: fileURLToPath(new URL('sw.ts', import.meta.url)),
       },
