@@ -4,16 +4,15 @@
 // (e2e/browser.ts: Chromium, and Debian's Firefox ESR). The scenarios measure timing and server
 // request counts, so they run one at a time (one worker, no retries: a flaky count is a finding).
 //
-// Chromium, three projects:
-//   - `chromium`: every scenario but the back/forward cache and the dashboard's own, against a
-//     built copy of the playground served by `vite preview` (built from ../src at the start of the
-//     run). Built, one script per page: a dashboard tab opens in a fraction of the time the dev
-//     server's hundred modules take, which cut this project from 6.8 to about 5.5 minutes here;
-//   - `dev-server`: the dashboard's scenarios (e2e/playground.spec.ts) against the Vite dev server
-//     that `npm run playground` runs;
-//   - `bfcache`: e2e/back-forward-cache.spec.ts, against the built playground (the dev server's
-//     HMR WebSocket alone keeps a page out of the back/forward cache), in a Chromium that keeps
-//     that cache on (Playwright turns it off by default).
+// Chromium, two projects:
+//   - `chromium`: every scenario but the back/forward cache, against a built copy of the
+//     playground served by `vite preview` with the same token server (built from ../src at the
+//     start of the run). Built, one script per page: a dashboard tab opens in a fraction of the
+//     time the dev server's hundred modules take (the dev server itself is checked by
+//     test/playground-dev-server.test.ts);
+//   - `bfcache`: e2e/back-forward-cache.spec.ts, against the same build (the dev server's HMR
+//     WebSocket alone keeps a page out of the back/forward cache), in a Chromium that keeps that
+//     cache on (Playwright turns it off by default).
 // Firefox, after them (firefoxProjects): `firefox`, the core scenarios, and `firefox-bfcache`,
 // the same spec files against the built playground (docs/browsers.md).
 
@@ -26,9 +25,8 @@ import { CHROMIUM_ARGS } from './e2e/chromium.mjs';
 import { letPlaywrightDriveFirefoxEsr } from './e2e/firefox-bidi.mjs';
 
 const port = Number(process.env.E2E_PORT) || 5273;
-const baseURL = `http://localhost:${port}`;
-const builtPort = Number(process.env.E2E_BFCACHE_PORT) || 5274;
-const builtURL = `http://localhost:${builtPort}`;
+/** The built playground, served by `vite preview`: every project runs against it. */
+const builtURL = `http://localhost:${port}`;
 const playgroundConfig = '--config playground/vite.config.ts';
 
 const bfcacheSpec = /back-forward-cache\.spec\.ts$/;
@@ -41,9 +39,7 @@ const sharedSpecs =
  * Firefox lane leaves them out to keep CI under 15 minutes (docs/browsers.md).
  */
 const logicOnly =
-  /server answering garbage|server failing|a token server whose clock steps a day ahead|another user signs in/;
-/** The dashboard's own scenarios, against the dev server `npm run playground` runs. */
-const dashboardSpec = /playground\.spec\.ts$/;
+  /server answering garbage|server failing|a token server whose clock steps a day ahead|another user signs in|1,000 malformed messages/;
 
 const launchOptions: LaunchOptions = {
   // $CHROMIUM_PATH, else Debian's Chromium, else Playwright's own; installed when none is there
@@ -104,14 +100,13 @@ export default defineConfig({
   // The JSON report (both projects) is what .ci/run sums with vitest's into one "N passed, M failed" line.
   reporter: [['list'], ['json', { outputFile: 'reports/playwright.json' }]],
   use: {
-    baseURL,
+    baseURL: builtURL,
     headless: true,
     trace: 'retain-on-failure',
     launchOptions,
   },
   projects: [
-    { name: 'chromium', testIgnore: [bfcacheSpec, dashboardSpec], use: { baseURL: builtURL } },
-    { name: 'dev-server', testMatch: dashboardSpec },
+    { name: 'chromium', testIgnore: bfcacheSpec },
     {
       name: 'bfcache',
       testMatch: bfcacheSpec,
@@ -125,19 +120,10 @@ export default defineConfig({
   ],
   webServer: [
     {
-      command: `npx vite ${playgroundConfig} --port ${port} --strictPort`,
-      url: `${baseURL}/api/stats`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      // An edit to src/ or playground/ during a run must not reload the tabs under test.
-      env: { PLAYGROUND_NO_WATCH: '1' },
-      stdout: 'ignore',
-      stderr: 'pipe',
-    },
-    {
       // The playground built into dist-playground/ (the library from ../src as it is at the start
-      // of the run), then served with the same token server (plugin.ts's configurePreviewServer).
-      command: `npx vite build ${playgroundConfig} --logLevel warn && npx vite preview ${playgroundConfig} --port ${builtPort} --strictPort`,
+      // of the run, so an edit during a run changes nothing under test), then served with the
+      // same token server (plugin.ts's configurePreviewServer).
+      command: `npx vite build ${playgroundConfig} --logLevel warn && npx vite preview ${playgroundConfig} --port ${port} --strictPort`,
       url: `${builtURL}/api/stats`,
       reuseExistingServer: false,
       timeout: 120_000,

@@ -93,8 +93,6 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
   };
   let coordinator: Coordinator | undefined;
   let closed = false;
-  /** Seeds being checked, by key: a read of the key waits for its seed (R31), not a fetch. */
-  const seeding = new Map<string, Promise<unknown>>();
   const started = (): Coordinator => {
     coordinator ??= new Coordinator({
       options,
@@ -118,12 +116,10 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
       if (closed) return Promise.reject(closedError());
       const bad = checkKey(key);
       if (bad) return Promise.reject(bad);
-      const force = opts.forceRefresh === true;
-      const seed = force ? undefined : seeding.get(key);
-      if (seed) return seed.then(() => cache.getToken(key, opts));
       const c = started();
       const now = clock.now();
       c.touch(key, now);
+      const force = opts.forceRefresh === true;
       if (!force) {
         const r = store.read(key, now);
         if (r?.freshness === 'fresh') {
@@ -156,14 +152,7 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
       if (closed) return Promise.reject(closedError());
       const bad = checkKey(key);
       if (bad) return Promise.reject(bad);
-      const kept = started().seed(key, jwt);
-      const done: Promise<unknown> = kept
-        .catch(() => {})
-        .finally(() => {
-          if (seeding.get(key) === done) seeding.delete(key);
-        });
-      seeding.set(key, done);
-      return kept;
+      return started().seed(key, jwt);
     },
     on(event, handler) {
       return emitter.on(event, handler);

@@ -34,7 +34,7 @@ export function signedOut(reason: string): TokenCacheError {
   const why = String(reason).slice(0, MAX_REASON);
   return new TokenCacheError(
     'signed_out',
-    `The token endpoint said the session is gone (${why}); sign in again`,
+    `The token endpoint says the session is gone (${why}): sign in again`,
     {
       reason: why,
     },
@@ -125,7 +125,7 @@ export function ttlTooShortError(
 export function seedTooOldError(key: string, remainingMs: number, cutoffMs: number): TokenCacheError {
   return new TokenCacheError(
     'token_ttl_too_short',
-    `The token seeded for key "${key}" has ${remainingMs / 1000} s left since the page started, not more than hardCutoffSeconds (${cutoffMs / 1000})`,
+    `The token seeded for key "${key}" has ${remainingMs / 1000} s left since the page started, no more than hardCutoffSeconds (${cutoffMs / 1000})`,
   );
 }
 
@@ -180,6 +180,6 @@ export function failedElsewhereError(code: FetchFailureCode, message: string): T
 export function deadlineError(key: string, ms: number): TokenCacheError {
   return new TokenCacheError(
     'fetch_failed',
-    `No token for key "${key}" within ${ms} ms (fetchTimeoutMs + 2 answer timeouts + one poll): the token endpoint or the tab fetching it did not answer in time; the fetch goes on in the background, so a later call may be served`,
+    `No token for key "${key}" within ${ms} ms (fetchTimeoutMs + 2 answer timeouts + a poll): the endpoint or the tab fetching was too slow; a later call may be served`,
   );
 }

@@ -62,7 +62,8 @@ const KNOWN: ReadonlySet<string> = new Set<keyof TokenCacheOptions>([
   'identityOf',
 ]);
 
-const bySub: IdentityOf = (claims) => (typeof claims.sub === 'string' ? claims.sub : undefined);
+/** The `sub` claim (identityIn keeps only a non-empty string). */
+const bySub: IdentityOf = (claims) => claims.sub as string | undefined;
 
 function fail(message: string): never {
   throw invalidOptions(message);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { identityIn } from '../src/core/token.js';
 import { TokenCacheError } from '../src/errors.js';
 import { DEFAULTS, resolveOptions } from '../src/options.js';
 
@@ -32,9 +33,10 @@ describe('resolveOptions fills in the defaults', () => {
       identityOf: expect.any(Function),
     });
     expect(options.fetchToken).toBe(fetchToken);
-    // identityOf: the `sub` claim when it is a string (R30).
-    expect(options.identityOf({ iat: 1, exp: 2, sub: 'user_1' })).toBe('user_1');
-    expect(options.identityOf({ iat: 1, exp: 2, sub: 42 })).toBeUndefined();
+    // identityOf: the `sub` claim when it is a non-empty string (R30).
+    expect(identityIn({ iat: 1, exp: 2, sub: 'user_1' }, options.identityOf)).toBe('user_1');
+    expect(identityIn({ iat: 1, exp: 2, sub: 42 }, options.identityOf)).toBeUndefined();
+    expect(identityIn({ iat: 1, exp: 2, sub: '' }, options.identityOf)).toBeUndefined();
   });
 
   it('the defaults it documents are the ones it applies', () => {

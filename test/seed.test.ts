@@ -57,6 +57,14 @@ describe('R31: seed', () => {
     expect(tabs.server.requests).toBe(0);
   });
 
+  it('a read waiting on a seed whose verifyToken hangs still settles within the R27 bound', async () => {
+    const tab = tabs.open({ verifyToken: () => new Promise<void>(() => {}) });
+    void tab.seed('default', minted());
+    const read = codeOf(tab.getToken());
+    await pass(20_000); // fetchTimeoutMs + 2 answer timeouts + a poll: 10 + 2 × 1 + 5 s
+    expect(await read).toBe('fetch_failed');
+  });
+
   it('a seeded token older than the one held is not kept (R6)', async () => {
     const a = open();
     await pass(200);

@@ -48,6 +48,8 @@ export class Coordinator {
   readonly #stopLifecycle: () => void;
   #transport: Transport | undefined;
   readonly #resolver: Resolver;
+  /** Seeds being checked, by key: a miss of the key waits for its seed (R31) before it fetches. */
+  readonly #seeding = new Map<string, Promise<unknown>>();
 
   constructor(deps: CoordinatorDeps) {
     const post: Post = (type, body) => this.#post(type, body);
@@ -133,7 +135,7 @@ export class Coordinator {
 
   /** A servable token for `key` (or a brand-new one with force), fetched once among all tabs. */
   resolve(key: string, force: boolean): Promise<Entry> {
-    return this.#resolver.resolve(key, force);
+    return this.#resolver.resolve(key, force, this.#seeding.get(key));
   }
 
   /** For a call starting now: the check that says whether a sign-out or close() overtook it (R13). */
@@ -169,7 +171,18 @@ export class Coordinator {
    * counted from the start of this page (its server minted it for this page's request) and never
    * past its `exp` on this machine's wall clock, whichever ends first. True when kept.
    */
-  async seed(key: string, jwt: string): Promise<boolean> {
+  seed(key: string, jwt: string): Promise<boolean> {
+    const kept = this.#seed(key, jwt);
+    const done: Promise<unknown> = kept
+      .catch(() => {})
+      .finally(() => {
+        if (this.#seeding.get(key) === done) this.#seeding.delete(key);
+      });
+    this.#seeding.set(key, done);
+    return kept;
+  }
+
+  async #seed(key: string, jwt: string): Promise<boolean> {
     const interrupted = this.#session.mark(key);
     const { options, timing, clock } = this.#ctx;
     const claims = parseToken(jwt, key);

@@ -51,13 +51,16 @@ export class Resolver {
     this.#p = parts;
   }
 
-  /** A servable token for `key` (or a brand-new one with force), fetched once among all tabs. */
-  resolve(key: string, force: boolean): Promise<Entry> {
+  /**
+   * A servable token for `key` (or a brand-new one with force), fetched once among all tabs;
+   * after `seed`, a seed of the key being checked, which may bring it (R31).
+   */
+  resolve(key: string, force: boolean, seed?: Promise<unknown>): Promise<Entry> {
     const { session, presence } = this.#p;
     const shared = force ? undefined : this.#resolving.get(key);
     if (shared) return shared;
     const bound = callBoundMs(this.#ctx.timing);
-    const work = this.#obtain(key, force, session.mark(key));
+    const work = this.#obtain(key, force, session.mark(key), force ? undefined : seed);
     work.catch(() => {}); // the caller hears of a failure through the tracked promise below
     const p = session
       .track(
@@ -101,8 +104,16 @@ export class Resolver {
   }
 
   /** Tries until a token comes, a failure is reported, or a sign-out ends it; waits out absences. */
-  async #obtain(key: string, force: boolean, interrupted: Interrupted): Promise<Entry> {
+  async #obtain(
+    key: string,
+    force: boolean,
+    interrupted: Interrupted,
+    seed?: Promise<unknown>,
+  ): Promise<Entry> {
     const need: Need = force ? 'new' : 'servable';
+    await seed;
+    const seeded = this.#p.arrivals.satisfied(key, need);
+    if (seeded) return seeded;
     for (let tries = 0; ; ) {
       await this.#p.presence.here();
       const stop = interrupted();
