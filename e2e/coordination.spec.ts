@@ -109,14 +109,17 @@ test('two browser contexts (two users) each have their own leader and never shar
   tabs,
   context,
   newUserContext,
+  browserName,
 }) => {
   test.setTimeout(90_000);
   await server.control({ ttlSeconds: SHORT_TTL_S });
   const other = await newUserContext();
   // Same cache name in both: only the context separates them.
   const started = Date.now();
-  const pagesA = await tabs.openMany(2, context);
-  const pagesB = await tabs.openMany(2, other);
+  // The bare app tab: what separates the contexts is the browser's, not the dashboard's.
+  const path = manyTabsPath(browserName);
+  const pagesA = await tabs.openMany(2, context, { path });
+  const pagesB = await tabs.openMany(2, other, { path });
 
   await expectOneLeader(pagesA);
   await expectOneLeader(pagesB);
