@@ -1,4 +1,5 @@
 import type { Internals, TokenCache } from '../src/create.js';
+import type { TokenCacheEvents } from '../src/events.js';
 import type { LifecycleHandlers, WatchLifecycle } from '../src/platform/lifecycle.js';
 import { mainThreadTimers, type Timers } from '../src/platform/timers.js';
 import { libraryTransport as openTransport } from '../src/wire/library-transport.js';
@@ -43,6 +44,19 @@ export function silenceable(): Internals & { silence(on: boolean): void } {
       return wrapped;
     },
   };
+}
+
+/** Every `event` the cache emits from now on, in order. */
+export function eventsOf<E extends keyof TokenCacheEvents>(
+  cache: TokenCache,
+  event: E,
+): Parameters<TokenCacheEvents[E]>[0][] {
+  const seen: Parameters<TokenCacheEvents[E]>[0][] = [];
+  const record = (payload: Parameters<TokenCacheEvents[E]>[0]) => {
+    seen.push(payload);
+  };
+  cache.on(event, record as TokenCacheEvents[E]);
+  return seen;
 }
 
 export function leaders(caches: TokenCache[]): TokenCache[] {

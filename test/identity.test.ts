@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenCache } from '../src/create.js';
-import type { IdentityEvent } from '../src/events.js';
-import { across, groupOf } from './group.js';
+import { across, eventsOf, groupOf } from './group.js';
 import { makeJwt, pass, useSimulatedTabs } from './helpers.js';
 
 // R30: every tab emits `identity { previous, current }` once when a token arrives whose identity
@@ -20,11 +19,7 @@ function endpoint(claims: () => Record<string, unknown>) {
   };
 }
 
-function identities(cache: TokenCache): IdentityEvent[] {
-  const seen: IdentityEvent[] = [];
-  cache.on('identity', (event) => seen.push(event));
-  return seen;
-}
+const identities = (cache: TokenCache) => eventsOf(cache, 'identity');
 
 describe('R30: the identity event', () => {
   it('another user signs in in one tab: every tab says so once, however many keys follow', async () => {

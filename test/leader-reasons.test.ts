@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenCache } from '../src/create.js';
-import type { LeaderEvent } from '../src/events.js';
-import { across, closeNow, fakeLifecycle, groupOf } from './group.js';
+import { across, closeNow, eventsOf, fakeLifecycle, groupOf } from './group.js';
 import { pass, useSimulatedTabs } from './helpers.js';
 
 // R30: the `leader` event says why leadership changed.
@@ -9,11 +8,7 @@ import { pass, useSimulatedTabs } from './helpers.js';
 const tabs = useSimulatedTabs();
 const { open, silenceableLeaderWith } = groupOf(tabs);
 
-function leaderEvents(cache: TokenCache): LeaderEvent[] {
-  const seen: LeaderEvent[] = [];
-  cache.on('leader', (event) => seen.push(event));
-  return seen;
-}
+const leaderEvents = (cache: TokenCache) => eventsOf(cache, 'leader');
 
 describe('R30: why leadership changed', () => {
   it("the first tab is 'elected'; when it closes, the next 'took-over'", async () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenCache } from '../src/create.js';
 import type { TokenCacheError } from '../src/errors.js';
-import type { TokenEvent } from '../src/events.js';
-import { across, groupOf } from './group.js';
+import { across, eventsOf, groupOf } from './group.js';
 import { makeJwt, pass, useSimulatedTabs } from './helpers.js';
 
 // R31: seed(key, jwt) — a token the app already holds (its server rendered it into the page) is
@@ -12,11 +11,7 @@ import { makeJwt, pass, useSimulatedTabs } from './helpers.js';
 const tabs = useSimulatedTabs();
 const { open } = groupOf(tabs);
 
-function tokenEvents(cache: TokenCache): TokenEvent[] {
-  const seen: TokenEvent[] = [];
-  cache.on('token', (event) => seen.push(event));
-  return seen;
-}
+const tokenEvents = (cache: TokenCache) => eventsOf(cache, 'token');
 
 const codeOf = (p: Promise<unknown>) =>
   p.then(

@@ -2,9 +2,8 @@ import { BroadcastChannel } from 'broadcast-channel';
 import { describe, expect, it } from 'vitest';
 import type { TokenCache } from '../src/create.js';
 import { signedOut, TokenCacheError } from '../src/errors.js';
-import type { ClearEvent } from '../src/events.js';
 import { encode } from '../src/wire/protocol.js';
-import { across, groupOf } from './group.js';
+import { across, eventsOf, groupOf } from './group.js';
 import { pass, useSimulatedTabs } from './helpers.js';
 
 // R29: fetchToken throwing signedOut(reason) signs the whole group out; any other failure is an
@@ -24,11 +23,7 @@ function endpoint() {
   return { state, fetchToken };
 }
 
-function clears(cache: TokenCache): ClearEvent[] {
-  const seen: ClearEvent[] = [];
-  cache.on('clear', (event) => seen.push(event));
-  return seen;
-}
+const clears = (cache: TokenCache) => eventsOf(cache, 'clear');
 
 const rejection = (p: Promise<unknown>) =>
   p.then(
