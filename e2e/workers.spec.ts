@@ -1,5 +1,5 @@
-// R32: workers are members of the group. A dedicated worker and the playground's service worker
-// (playground/sw.ts, which never leads) get the group's token from the leading tab with no token
+// R32: workers are members of the group. A dedicated worker, a shared worker and the
+// playground's service worker (playground/sw.ts, which never leads) get the group's token from the leading tab with no token
 // request, and hold the next one the group gets (a refresh, broadcast); the service worker
 // attaches it to the page's API calls that carry none (the recipe). Long-lived tokens, so that
 // no refresh of the leader's own blurs the count.
@@ -11,14 +11,19 @@ import { note } from './note';
 import { tryGetToken } from './page-state';
 import { expectSharedToken } from './waits';
 
-type Which = 'dedicated' | 'serviceWorker';
+type Which = 'dedicated' | 'shared' | 'serviceWorker';
+const NAMES: Record<Which, string> = {
+  dedicated: 'dedicated worker',
+  shared: 'shared worker',
+  serviceWorker: 'service worker',
+};
 
 function ask(page: Page, which: Which): Promise<WorkerReport> {
   return page.evaluate((w) => window.playgroundWorkers[w](), which);
 }
 
-for (const which of ['dedicated', 'serviceWorker'] as const) {
-  test(`a ${which === 'dedicated' ? 'dedicated worker' : 'service worker'} gets the group's token with 0 requests, and the next one the group gets`, async ({
+for (const which of ['dedicated', 'shared', 'serviceWorker'] as const) {
+  test(`a ${NAMES[which]} gets the group's token with 0 requests, and the next one the group gets`, async ({
     server,
     tabs,
   }) => {
