@@ -7,7 +7,7 @@
 //   options-panel   the cache's resolved options (tokens.options), and the URL form
 //   actions         the buttons;  session  signed in or out, and the one handler of failed calls
 //   identity        who is signed in, and "Sign in as another user" (the identity event, R30)
-//   workers         a dedicated worker and a service worker in the group (R32; for the tests)
+//   workers         a dedicated, a shared and a service worker in the group (R32; for the tests)
 //
 // `?ssr=1`: the server renders a token into the page (<meta name="ssr-token">), which the page
 // seeds its cache with (R31): the group makes no request for it.
