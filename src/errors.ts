@@ -118,14 +118,7 @@ export function ttlTooShortError(
 ): TokenCacheError {
   return new TokenCacheError(
     'token_ttl_too_short',
-    `The token for key "${key}" lives ${ttlSeconds} s (usable ${usableMs / 1000} s), no longer than hardCutoffSeconds (${cutoffMs / 1000} s), so it could never be served; issue longer-lived tokens or lower hardCutoffSeconds`,
-  );
-}
-
-export function seedTooOldError(key: string, remainingMs: number, cutoffMs: number): TokenCacheError {
-  return new TokenCacheError(
-    'token_ttl_too_short',
-    `The token seeded for key "${key}" has ${remainingMs / 1000} s left since the page started, no more than hardCutoffSeconds (${cutoffMs / 1000})`,
+    `The token for key "${key}" lives ${ttlSeconds} s (usable ${usableMs / 1000} s here; a seeded one from the page's start), no longer than hardCutoffSeconds (${cutoffMs / 1000} s), so it could never be served; issue longer-lived tokens or lower hardCutoffSeconds`,
   );
 }
 

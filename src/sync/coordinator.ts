@@ -1,7 +1,7 @@
 import type { Instant } from '../core/clock.js';
 import type { Entry, Reading } from '../core/store.js';
 import { assertLongEnough, identityIn, parseToken, usableLifeMs, verify } from '../core/token.js';
-import { clearedError, closedError, leftError, seedTooOldError, type TokenCacheError } from '../errors.js';
+import { clearedError, closedError, leftError, type TokenCacheError, ttlTooShortError } from '../errors.js';
 import type { WatchLifecycle } from '../platform/lifecycle.js';
 import { encode } from '../wire/protocol.js';
 import type { OpenTransport, Transport } from '../wire/transport.js';
@@ -95,7 +95,7 @@ export class Coordinator {
       deps.timing,
       ctx.timers,
     );
-    this.#refresher = new Refresher(ctx, this.#guard, this.#usage, this.#leadership);
+    this.#refresher = new Refresher(ctx, this.#guard, this.#usage, this.#leadership, this.#session);
     this.#asks = new Asks(ctx, () => this.#session.epoch);
     this.#answers = new Answers(ctx, this.#guard, this.#refresher);
     this.#inbox = new Inbox(ctx, {
@@ -192,7 +192,8 @@ export class Coordinator {
     if (stop) throw stop;
     const now = clock.now();
     const lifeMs = Math.min(usableLifeMs(claims) - now.mono, (claims.exp - 1) * 1000 - now.wall);
-    if (lifeMs <= timing.cutoffMs) throw seedTooOldError(key, lifeMs, timing.cutoffMs);
+    if (lifeMs <= timing.cutoffMs)
+      throw ttlTooShortError(key, claims.exp - claims.iat, lifeMs, timing.cutoffMs);
     const { stored } = this.#arrivals.accept({
       key,
       token: jwt,

@@ -3,6 +3,7 @@ import type { Cancel } from '../platform/timers.js';
 import { backoffMs, refreshGapMs } from '../rules.js';
 import type { SyncContext } from './context.js';
 import type { FetchGuard } from './fetch-guard.js';
+import type { Session } from './session.js';
 import type { Usage } from './usage.js';
 
 /** What the refresher needs to know of leadership. */
@@ -24,16 +25,24 @@ export class Refresher {
   readonly #guard: FetchGuard;
   readonly #usage: Usage;
   readonly #leader: LeaderCheck;
+  readonly #session: Pick<Session, 'mark'>;
   readonly #failures = new Map<string, { count: number; nextMs: number }>();
   /** When each key's last background refresh started (monotonic ms). */
   readonly #lastTried = new Map<string, number>();
   #stopPoll: Cancel | undefined;
 
-  constructor(ctx: SyncContext, guard: FetchGuard, usage: Usage, leader: LeaderCheck) {
+  constructor(
+    ctx: SyncContext,
+    guard: FetchGuard,
+    usage: Usage,
+    leader: LeaderCheck,
+    session: Pick<Session, 'mark'>,
+  ) {
     this.#ctx = ctx;
     this.#guard = guard;
     this.#usage = usage;
     this.#leader = leader;
+    this.#session = session;
   }
 
   /** Starts polling if this tab leads and holds a token (called on leading and on every new token). */
@@ -55,8 +64,10 @@ export class Refresher {
 
   /** Refreshes `key` in the background (a stale read, a follower's nudge), with backoff after failures. */
   refresh(key: string): void {
+    // A sign-out while the lock manager confirms the lead ends it (R13): nothing to renew.
+    const interrupted = this.#session.mark();
     void this.#leader.acting().then((acting) => {
-      if (acting) this.#refreshNow(key);
+      if (acting && !interrupted()) this.#refreshNow(key);
     });
   }
 
@@ -92,6 +103,7 @@ export class Refresher {
   }
 
   async #tick(): Promise<void> {
+    const interrupted = this.#session.mark();
     // Back from a freeze, the lock may have been stolen meanwhile (R12): known before any work.
     if (!(await this.#leader.acting())) return;
     const { store, clock } = this.#ctx;
@@ -103,7 +115,8 @@ export class Refresher {
     const due = store.keys().filter((key) => store.read(key, now)?.freshness !== 'fresh');
     if (due.length > 0) {
       const used = await this.#usage.inUse(due);
-      if (!this.#leader.isLeader) return;
+      // (A sign-out while the lock manager answered dropped every token due: none to renew, R13.)
+      if (!this.#leader.isLeader || interrupted()) return;
       for (const key of due) {
         if (used.has(key)) this.#refreshNow(key);
         else if (!store.servable(key, clock.now())) {

@@ -30,6 +30,22 @@ describe('R13: a sign-out is never undone', () => {
     expect(requestsAfter(world, signedOutAt)).toEqual([]);
   });
 
+  it('a tab hung while a clear and the lead reach it: the poll it starts on thaw renews nothing the clear dropped', async () => {
+    // Found by the simulation (SIM_SEED=-715880038): the lock grant came before the clear in the
+    // hung tab's backlog; its first poll read the keys due, then, while the lock manager answered
+    // which keys are in use, the clear dropped them; the poll renewed them anyway.
+    const world = await openWorld(2);
+    const [leader, follower] = [tab(world, 0), tab(world, 1)];
+    world.call(follower, 'get', 'a');
+    await pass(world, 10_000);
+    world.clear(leader);
+    pageFates.hang(world, follower, 5_002);
+    pageFates.close(world, leader, 0);
+    await pass(world, 8_000);
+    expect(follower.cache.isLeader).toBe(true);
+    expect(requestsAfter(world, world.clears[0]?.at ?? 0)).toEqual([]);
+  });
+
   it('a question that crosses another tab sign-out on the way to the leader refreshes nothing', async () => {
     const world = await openWorld(3);
     const [, asker, clearer] = [tab(world, 0), tab(world, 1), tab(world, 2)];
