@@ -17,6 +17,8 @@ export interface TokenRequest {
   settledAt?: number;
   /** The answer reached the tab's code (the app stored the new refresh token). */
   delivered?: boolean;
+  /** Its failure reached the tab's code: the group can know the endpoint fails (R24). */
+  failureSeen?: boolean;
   jti?: string;
 }
 
@@ -88,7 +90,10 @@ export class Endpoint {
           if (runtime.crashed) return settle();
           runtime.run(() => {
             settle();
-            if (request.mode === 'fail') return reject(new Error('503 Service Unavailable'));
+            if (request.mode === 'fail') {
+              request.failureSeen = true;
+              return reject(new Error('503 Service Unavailable'));
+            }
             if (request.mode === 'revoked') {
               this.onRevoked(request);
               return reject(signedOut(`revoked #${request.seq}`));

@@ -44,7 +44,10 @@ export function checkRequest(world: World, request: TokenRequest): void {
  * and coming back online included: every request follows a read of its key within it.
  */
 function readRecently(world: World, key: string, seq: number): void {
-  const since = world.now - SIM_OPTIONS.idleTimeoutSeconds * 1000;
+  // With exclusiveFetch, a refresh decided while its key was in use may wait up to fetchTimeoutMs
+  // for the group's fetch lock (R26) before its request goes out.
+  const wait = world.exclusive ? SIM_OPTIONS.fetchTimeoutMs : 0;
+  const since = world.now - SIM_OPTIONS.idleTimeoutSeconds * 1000 - wait;
   const read = (r: { key: string; at?: number; startedAt?: number }) =>
     r.key === key && (r.at ?? r.startedAt ?? 0) >= since;
   if (world.calls.some(read) || world.peeks.some(read) || world.peerAsks.some(read)) return;

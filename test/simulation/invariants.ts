@@ -67,10 +67,15 @@ function noRefreshTokenTwice(world: World): void {
   }
 }
 
-/** I6: while the endpoint fails, at most one request per key per poll interval, forceRefresh aside. */
+/**
+ * I6: while the endpoint fails, at most one request per key per poll interval, forceRefresh aside.
+ * The interval starts at a failure the group could see: one whose tab closed, crashed or left
+ * before the answer reached it taught nobody that the endpoint fails.
+ */
 function outageBudget(world: World): void {
   const failing = world.endpoint.requests.filter((r) => r.mode === 'fail');
   for (const [i, r] of failing.entries()) {
+    if (!r.failureSeen && r.settledAt !== undefined) continue;
     // A sign-out between two requests (or a tab learning of one) starts anew (R13: the next
     // getToken fetches).
     const signedOutAfter = (s: { seq: number }) =>

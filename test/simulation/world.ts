@@ -186,6 +186,9 @@ export class World {
   seed(tab: Tab, key: string, ageMs: number): void {
     const jwt = this.endpoint.mint(key, ageMs);
     this.seeds.push({ tab: tab.id, key, seq: this.nextSeq(), at: this.now });
+    // The app's news: a token from elsewhere, which may be due for a refresh soon (it counts from
+    // the page's start) whatever the endpoint just answered.
+    this.disruptions.push(this.now);
     tab.cache.seed(key, jwt).catch((error: unknown) => {
       const code = error instanceof TokenCacheError ? error.code : String(error);
       if (!['token_ttl_too_short', 'cleared', 'signed_out', 'closed'].includes(code))
