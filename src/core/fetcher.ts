@@ -1,8 +1,8 @@
 import { fetchFailedError, fetchTimeoutError, TokenCacheError } from '../errors.js';
 import type { FetchToken } from '../options.js';
 import type { Timers } from '../platform/timers.js';
-import type { Clock } from './clock.js';
-import type { Entry } from './store.js';
+import type { Clock, Instant } from './clock.js';
+import type { Entry, TokenSource } from './store.js';
 import {
   assertLongEnough,
   type IdentityOf,
@@ -67,6 +67,22 @@ export async function fetchEntry(
     cancelTimer();
     outer.removeEventListener('abort', abort);
   }
+  return checkedEntry(jwt, key, deps, since, epoch, 'fetch');
+}
+
+/**
+ * A token the app handed over (fetched, or seeded, R31), held to the contract before anything
+ * may cache it (R15): a JWT with exp/iat, long enough to be served, accepted by verifyToken. Its
+ * life is the usable life of its claims, counted from `since`.
+ */
+export async function checkedEntry(
+  jwt: unknown,
+  key: string,
+  deps: Pick<FetchDeps, 'cutoffMs' | 'verifyToken' | 'identityOf'>,
+  since: Instant,
+  epoch: number,
+  source: TokenSource,
+): Promise<Entry> {
   const claims = parseToken(jwt, key);
   assertLongEnough(claims, deps.cutoffMs, key);
   const token = jwt as string;
@@ -79,7 +95,7 @@ export async function fetchEntry(
     lifeMs: usableLifeMs(claims),
     since,
     epoch,
-    source: 'fetch',
+    source,
     identity: identityIn(claims, deps.identityOf),
   };
 }

@@ -1,6 +1,6 @@
 import type { Instant } from '../core/clock.js';
+import { checkedEntry } from '../core/fetcher.js';
 import type { Entry, Reading } from '../core/store.js';
-import { assertLongEnough, identityIn, parseToken, usableLifeMs, verify } from '../core/token.js';
 import { clearedError, closedError, leftError, type TokenCacheError, ttlTooShortError } from '../errors.js';
 import type { WatchLifecycle } from '../platform/lifecycle.js';
 import { encode } from '../wire/protocol.js';
@@ -184,28 +184,15 @@ export class Coordinator {
 
   async #seed(key: string, jwt: string): Promise<boolean> {
     const interrupted = this.#session.mark(key);
-    const { options, timing, clock } = this.#ctx;
-    const claims = parseToken(jwt, key);
-    assertLongEnough(claims, timing.cutoffMs, key);
-    await verify(jwt, key, options.verifyToken);
+    const { options, clock } = this.#ctx;
+    const { cutoffMs } = this.#ctx.timing;
+    const entry = await checkedEntry(jwt, key, { ...options, cutoffMs }, clock.now(), 0, 'seed');
     const stop = interrupted();
     if (stop) throw stop;
     const now = clock.now();
-    const lifeMs = Math.min(usableLifeMs(claims) - now.mono, (claims.exp - 1) * 1000 - now.wall);
-    if (lifeMs <= timing.cutoffMs)
-      throw ttlTooShortError(key, claims.exp - claims.iat, lifeMs, timing.cutoffMs);
-    const { stored } = this.#arrivals.accept({
-      key,
-      token: jwt,
-      iat: claims.iat,
-      exp: claims.exp,
-      lifeMs,
-      since: now,
-      epoch: this.#session.epoch,
-      source: 'seed',
-      identity: identityIn(claims, options.identityOf),
-    });
-    return stored;
+    const lifeMs = Math.min(entry.lifeMs - now.mono, (entry.exp - 1) * 1000 - now.wall);
+    if (lifeMs <= cutoffMs) throw ttlTooShortError(key, entry.exp - entry.iat, lifeMs, cutoffMs);
+    return this.#arrivals.accept({ ...entry, lifeMs, since: now, epoch: this.#session.epoch }).stored;
   }
 
   /** Sign out everywhere (R13). */
