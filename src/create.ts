@@ -111,11 +111,13 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
     return coordinator;
   };
 
+  /** Why a call with `key` is refused before it starts: the cache is closed, or the key is bad. */
+  const refuse = (key: unknown): TokenCacheError | undefined => (closed ? closedError() : checkKey(key));
+
   const cache: TokenCache = {
     getToken(key = DEFAULT_KEY, opts = {}) {
-      if (closed) return Promise.reject(closedError());
-      const bad = checkKey(key);
-      if (bad) return Promise.reject(bad);
+      const refused = refuse(key);
+      if (refused) return Promise.reject(refused);
       const c = started();
       const now = clock.now();
       c.touch(key, now);
@@ -149,9 +151,8 @@ export function createTokenCacheWith(input: TokenCacheOptions, internals: Intern
       if (!closed) started().clear();
     },
     seed(key, jwt) {
-      if (closed) return Promise.reject(closedError());
-      const bad = checkKey(key);
-      if (bad) return Promise.reject(bad);
+      const refused = refuse(key);
+      if (refused) return Promise.reject(refused);
       return started().seed(key, jwt);
     },
     on(event, handler) {
