@@ -6,6 +6,7 @@ import type { TokenCache } from '../../src/index';
 import { api } from '../api';
 import { el, setText } from './dom';
 import { log } from './log';
+import { jtiOf } from './token-panel';
 
 const USERS = ['user_demo', 'ada', 'grace'];
 
@@ -17,7 +18,7 @@ export function startIdentity(cache: TokenCache, key: string, mark: (label: stri
     if (previous !== undefined) shown.dataset.previous = previous;
   };
   cache.on('token', ({ token }) => {
-    const sub = subOf(token);
+    const { sub } = jtiOf(token).claims;
     if (sub !== undefined && shown.textContent === '') show(sub);
   });
   cache.on('identity', ({ previous, current }) => {
@@ -33,13 +34,4 @@ export function startIdentity(cache: TokenCache, key: string, mark: (label: stri
       .then(() => cache.getToken(key, { forceRefresh: true }))
       .catch((error: unknown) => log('error', `sign in as ${next}: ${String(error)}`));
   });
-}
-
-function subOf(jwt: string): string | undefined {
-  try {
-    const payload = JSON.parse(atob((jwt.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/')));
-    return typeof payload?.sub === 'string' ? payload.sub : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,6 +1,7 @@
 // What a worker's cache tells the page (and the tests) about itself: the token it serves now,
 // whether it leads, how many tokens it fetched itself.
 
+import { decodeJwt } from 'jose';
 import type { ResolvedOptions, TokenCache } from '../../src/index';
 
 /** The options a page passes on to its workers: its own, without the functions. */
@@ -21,9 +22,9 @@ export function optionsForWorkers(options: ResolvedOptions): WorkerOptions {
 export async function workerReport(cache: TokenCache, key = 'default'): Promise<WorkerReport> {
   try {
     const token = await cache.getToken(key);
-    const payload = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/')));
+    const { jti } = decodeJwt(token);
     const { fetches, isLeader } = cache.stats();
-    return { jti: typeof payload.jti === 'string' ? payload.jti : null, isLeader, fetches };
+    return { jti: jti ?? null, isLeader, fetches };
   } catch (error) {
     const { fetches, isLeader } = cache.stats();
     return { jti: null, isLeader, fetches, error: String(error) };
