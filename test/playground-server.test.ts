@@ -24,6 +24,16 @@ import {
   type TokenServerOptions,
 } from '../playground/server/token-server';
 
+/** The token server's settings at start (createTokenServer with no options). */
+const DEFAULT_CONTROL = {
+  ttlSeconds: 60,
+  latencyMs: 0,
+  mode: 'ok',
+  rotation: false,
+  skewNextSeconds: 0,
+  user: 'user_demo',
+} as const;
+
 interface Harness {
   base: string;
   tokens: TokenServer;
@@ -439,14 +449,7 @@ describe('POST /api/control', () => {
     const res = await h.post('/api/control', {});
     expect(res.status).toBe(200);
     expectJsonHeaders(res);
-    expect(await res.json()).toEqual({
-      ttlSeconds: 60,
-      latencyMs: 0,
-      mode: 'ok',
-      rotation: false,
-      skewNextSeconds: 0,
-      user: 'user_demo',
-    });
+    expect(await res.json()).toEqual(DEFAULT_CONTROL);
 
     const set = await h.post('/api/control', {
       ttlSeconds: 3600,
@@ -528,14 +531,7 @@ describe('POST /api/control', () => {
     expect(res.status).toBe(400);
     expectJsonHeaders(res);
     expect(await errorOf(res)).toBe(message);
-    expect(h.tokens.control).toEqual({
-      ttlSeconds: 60,
-      latencyMs: 0,
-      mode: 'ok',
-      rotation: false,
-      skewNextSeconds: 0,
-      user: 'user_demo',
-    });
+    expect(h.tokens.control).toEqual(DEFAULT_CONTROL);
   });
 
   it('answers 400 to unknown fields, malformed JSON and a non-object body', async () => {
@@ -553,14 +549,7 @@ describe('POST /api/control', () => {
     expect(await errorOf(scalar)).toMatch(/must be a JSON object, got 5/);
     const nul = await h.post('/api/control', 'null');
     expect(nul.status).toBe(400);
-    expect(h.tokens.control).toEqual({
-      ttlSeconds: 60,
-      latencyMs: 0,
-      mode: 'ok',
-      rotation: false,
-      skewNextSeconds: 0,
-      user: 'user_demo',
-    });
+    expect(h.tokens.control).toEqual(DEFAULT_CONTROL);
   });
 });
 
@@ -987,14 +976,7 @@ describe('GET /api/history', () => {
     expectJsonHeaders(res);
     return (await res.json()) as ServerHistory;
   };
-  const settings = {
-    ttlSeconds: 60,
-    latencyMs: 0,
-    mode: 'ok',
-    rotation: false,
-    skewNextSeconds: 0,
-    user: 'user_demo',
-  } as const;
+  const settings = DEFAULT_CONTROL;
 
   it('starts empty: the server clock, a five-minute window, the settings at its start', async () => {
     const h = await start();
