@@ -7,8 +7,7 @@ import { timingOf } from '../../src/rules.js';
 import { Leadership } from '../../src/sync/leadership.js';
 import { CALL_BOUND_MS } from '../simulation/invariants.js';
 import { pageFates } from '../simulation/pages.js';
-import { freshClock, openWorld, outcomes, pass } from '../simulation/scenario.js';
-import type { Tab, World } from '../simulation/world.js';
+import { freshClock, openWorld, outcomes, pass, tab } from '../simulation/scenario.js';
 
 // Issue 16, items 4 and 6: a hung, frozen or slow tab never stalls the group, and is never
 // robbed of a fetch it may still be making (R12, R26, R27). Scripted on the simulated browser,
@@ -19,8 +18,6 @@ import type { Tab, World } from '../simulation/world.js';
 afterEach(() => {
   vi.useRealTimers();
 });
-
-const tab = (world: World, i: number) => world.tabs[i] as Tab;
 
 describe('R12: a leader stalled longer than the answer timeout confirms before it acts', () => {
   it('a leader whose lock was stolen while it hung acknowledges and fetches nothing of its backlog', async () => {

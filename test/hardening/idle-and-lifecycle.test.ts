@@ -2,8 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { watchLifecycle } from '../../src/platform/lifecycle.js';
 import { CALL_BOUND_MS } from '../simulation/invariants.js';
 import { pageFates } from '../simulation/pages.js';
-import { openWorld, outcomes, pass } from '../simulation/scenario.js';
-import type { Tab, World } from '../simulation/world.js';
+import { openWorld, outcomes, pass, tab } from '../simulation/scenario.js';
 
 // Issue 16, items 3, 5 and 6: idle keys stay idle through tab switches (R21); one token from a
 // server whose clock stepped ahead does not wedge its key (R6); a page that leaves with a
@@ -14,8 +13,6 @@ afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllGlobals();
 });
-
-const tab = (world: World, i: number) => world.tabs[i] as Tab;
 
 describe('R21: tab switches do not refetch idle keys', () => {
   it('a follower that read five keys, now idle and unservable: visibility and online events cost nothing', async () => {

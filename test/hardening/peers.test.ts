@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openWorld, outcomes, pass } from '../simulation/scenario.js';
-import type { Tab, World } from '../simulation/world.js';
+import { openWorld, outcomes, pass, tab } from '../simulation/scenario.js';
+import type { World } from '../simulation/world.js';
 
 // Issue 16, item 6: peers are not trusted to be well-behaved (R14, R28). Another script on the
 // origin posts on the group's channel; no message may make a tab fetch more often than R24
@@ -10,8 +10,6 @@ import type { Tab, World } from '../simulation/world.js';
 afterEach(() => {
   vi.useRealTimers();
 });
-
-const tab = (world: World, i: number) => world.tabs[i] as Tab;
 
 /** A message of the protocol from a tab named mallory, at the group's epoch. */
 function fromPeer(world: World, body: Record<string, unknown>): Record<string, unknown> {

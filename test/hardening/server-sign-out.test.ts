@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openWorld, outcomes, pass } from '../simulation/scenario.js';
-import type { Tab, World } from '../simulation/world.js';
+import { openWorld, outcomes, pass, tab } from '../simulation/scenario.js';
 
 // R29 on the simulated browser: the endpoint says the session is gone while the group holds
 // tokens for other keys; every invariant is checked after every 10 ms (a server sign-out is a
@@ -9,8 +8,6 @@ import type { Tab, World } from '../simulation/world.js';
 afterEach(() => {
   vi.useRealTimers();
 });
-
-const tab = (world: World, i: number) => world.tabs[i] as Tab;
 
 describe('R29: a sign-out by the server', () => {
   it("drops every key's token in every tab, and the next read fetches anew", async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pageFates } from '../simulation/pages.js';
-import { openWorld, outcomes, pass } from '../simulation/scenario.js';
-import type { Tab, World } from '../simulation/world.js';
+import { openWorld, outcomes, pass, tab } from '../simulation/scenario.js';
+import type { World } from '../simulation/world.js';
 
 // Issue 16, items 1 and 2: nothing started before a sign-out comes back after it (R13), and
 // close() ends every call at once (R19, R27). Scripted on the simulated browser; every invariant
@@ -11,7 +11,6 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const tab = (world: World, i: number) => world.tabs[i] as Tab;
 const requestsAfter = (world: World, at: number) => world.endpoint.requests.filter((r) => r.startedAt >= at);
 
 describe('R13: a sign-out is never undone', () => {

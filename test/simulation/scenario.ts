@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 import { checkInvariants, violationsOf } from './invariants.js';
-import { World } from './world.js';
+import { type Tab, World } from './world.js';
 
 // Scripted scenarios on the simulated browser (test/hardening/): the world of the random
 // schedules, driven step by step, with the same invariants checked at every step.
@@ -22,6 +22,9 @@ export async function openWorld(tabs: number, exclusive = false): Promise<World>
   await vi.advanceTimersByTimeAsync(50);
   return world;
 }
+
+/** The `i`-th tab opened in `world`. */
+export const tab = (world: World, i: number): Tab => world.tabs[i] as Tab;
 
 /** Lets `ms` pass in steps of `step`, checking every invariant after each; throws on the first violation. */
 export async function pass(world: World, ms: number, step = 10): Promise<void> {
