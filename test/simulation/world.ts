@@ -81,11 +81,7 @@ export class World {
     };
     // The endpoint said the session is gone (R29): a sign-out of the group, made by that tab.
     this.endpoint.onRevoked = (request) => {
-      const c: Clear = { seq: this.nextSeq(), tab: request.tab, at: this.now };
-      this.disruptions.push(this.now);
-      this.clears.push(c);
-      for (const t of this.tabs) if (t.state === 'away') t.awayClears.push(c.seq);
-      this.#clearOfReason.set(`revoked #${request.seq}`, c.seq);
+      this.#clearOfReason.set(`revoked #${request.seq}`, this.#signedOut(request.tab));
     };
     this.bus.onDeliver = ({ to, data, tag }) => {
       const tab = this.tabs.find((t) => t.id === to);
@@ -227,11 +223,17 @@ export class World {
   }
 
   clear(tab: Tab): void {
-    const c: Clear = { seq: this.nextSeq(), tab: tab.id, at: this.now };
+    this.#signedOut(tab.id);
+    tab.cache.clear();
+  }
+
+  /** Records a sign-out made by tab `tabId` (a clear(), or the endpoint's `signedOut`); its seq. */
+  #signedOut(tabId: string): number {
+    const c: Clear = { seq: this.nextSeq(), tab: tabId, at: this.now };
     this.disruptions.push(this.now);
     this.clears.push(c);
     for (const t of this.tabs) if (t.state === 'away') t.awayClears.push(c.seq);
-    tab.cache.clear();
+    return c.seq;
   }
 
   /** The tab stops running (hung, or in the back/forward cache): its calls' clocks stop. */
