@@ -111,9 +111,11 @@ export class Resolver {
     seed?: Promise<unknown>,
   ): Promise<Entry> {
     const need: Need = force ? 'new' : 'servable';
-    await seed;
-    const seeded = this.#p.arrivals.satisfied(key, need);
-    if (seeded) return seeded;
+    if (seed) {
+      await seed;
+      const seeded = this.#p.arrivals.satisfied(key, need);
+      if (seeded) return seeded;
+    }
     for (let tries = 0; ; ) {
       await this.#p.presence.here();
       const stop = interrupted();
