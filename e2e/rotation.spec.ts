@@ -2,22 +2,17 @@
 // request and revokes the whole family when a used one comes back, which is what turns two tabs
 // refreshing at once into a forced sign-out. Coordinated tabs never present one twice.
 
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { crashTab, manyTabsPath } from './engine';
 import { expect, test } from './fixtures';
 import { note } from './note';
 import { leaderIndexes, type TestWindow } from './page-state';
 import { recorded } from './recorder';
+import { signIn } from './server-api';
 import { SHORT_TTL_S } from './timing.mjs';
 import { elapse, expectOneLeader, expectSharedToken, watchTabs } from './waits';
 
 const LIFETIME_MS = SHORT_TTL_S * 1000;
-
-/** Sign in: a new refresh-token family, as the httpOnly cookie `rt` of the browser context. */
-async function signIn(context: BrowserContext): Promise<void> {
-  const res = await context.request.post('/api/session');
-  expect(res.ok(), `POST /api/session answered ${res.status()}`).toBe(true);
-}
 
 /** Makes each page's app read a second key once a second too. */
 async function readSecondKey(pages: readonly Page[]): Promise<void> {

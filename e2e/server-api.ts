@@ -1,6 +1,6 @@
 // The playground's token server as a test drives it: its counters, its settings, a reset.
 
-import { type APIRequestContext, expect } from '@playwright/test';
+import { type APIRequestContext, type BrowserContext, expect } from '@playwright/test';
 import type { ControlChange, ServerStats } from '../playground/server/contract';
 import { LONG_TTL_S } from './timing.mjs';
 
@@ -40,4 +40,10 @@ export class TokenServer {
       user: 'user_demo',
     });
   }
+}
+
+/** Sign in: a new refresh-token family, as the httpOnly cookie `rt` of the browser context. */
+export async function signIn(context: BrowserContext): Promise<void> {
+  const res = await context.request.post('/api/session');
+  expect(res.ok(), `POST /api/session answered ${res.status()}`).toBe(true);
 }

@@ -4,18 +4,13 @@
 // `signedOut`: every tab signs out at once, says why, and asks for nothing more. Long-lived
 // tokens, so that no refresh of the group's own races the thief: the next one is forced.
 
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { note } from './note';
 import { leaderIndexes, tryGetToken } from './page-state';
 import { recorded } from './recorder';
+import { signIn } from './server-api';
 import { elapse } from './waits';
-
-/** Sign in: a new refresh-token family, as the httpOnly cookie `rt` of the browser context. */
-async function signIn(context: BrowserContext): Promise<void> {
-  const res = await context.request.post('/api/session');
-  expect(res.ok(), `POST /api/session answered ${res.status()}`).toBe(true);
-}
 
 test('a revoked session signs every tab out at once (origin server), and nothing more is asked', async ({
   server,
