@@ -27,7 +27,7 @@ export class TokenServer {
     expect(res.ok(), `POST /api/control ${JSON.stringify(change)}: ${await res.text()}`).toBe(true);
   }
 
-  /** Zeroed counters, 60 s tokens, no latency, mode ok, no rotation, no clock step pending, the demo user. */
+  /** Zeroed counters, 60 s tokens, no latency, mode ok, no rotation, no clock step pending, the demo user, a strict OpenID Provider. */
   async reset(): Promise<void> {
     const res = await this.request.post('/api/stats/reset');
     expect(res.ok(), `POST /api/stats/reset answered ${res.status()}`).toBe(true);
@@ -38,6 +38,7 @@ export class TokenServer {
       rotation: false,
       skewNextSeconds: 0,
       user: 'user_demo',
+      reuseGraceSeconds: 0,
     });
   }
 }

@@ -4,6 +4,7 @@
 
 import { compactVerify, createRemoteJWKSet } from 'jose';
 import { signedOut } from '../src/index';
+import { fetchOpenIdToken, verifyOpenIdToken } from './openid/refresh';
 
 // ---------------------------------------------------------------------------------------------
 // Options from the URL
@@ -38,7 +39,13 @@ export const hardCutoffSeconds = numberParam('cutoff');
 export const fetchTimeoutMs = numberParam('timeout');
 export const idleTimeoutSeconds = numberParam('idle');
 const exclusiveParam = booleanParam('exclusive');
-export const exclusiveFetch = exclusiveParam instanceof Error ? undefined : exclusiveParam;
+/**
+ * `?auth=oidc`: tokens come from the OpenID Provider, by refresh-token grants (openid/refresh.ts),
+ * with exclusiveFetch on unless the URL says `exclusive=0`. Else from the token server's /api/token.
+ */
+export const openId = params.get('auth') === 'oidc';
+export const exclusiveFetch =
+  exclusiveParam instanceof Error ? undefined : (exclusiveParam ?? (openId ? true : undefined));
 
 // ---------------------------------------------------------------------------------------------
 // What the cache needs from the app: fetching and verifying tokens
@@ -100,8 +107,8 @@ export function cacheOptions() {
   if (exclusiveParam instanceof Error) throw exclusiveParam;
   return {
     name: cacheName,
-    fetchToken,
-    verifyToken,
+    fetchToken: openId ? fetchOpenIdToken : fetchToken,
+    verifyToken: openId ? verifyOpenIdToken : verifyToken,
     ...(pollIntervalMs !== undefined && { pollIntervalMs }),
     ...(refreshLeewaySeconds !== undefined && { refreshLeewaySeconds }),
     ...(hardCutoffSeconds !== undefined && { hardCutoffSeconds }),

@@ -17,6 +17,7 @@
 
 import { createTokenCache, type TokenCache } from '../src/index';
 import { cacheName, cacheOptions, key } from './app';
+import { completeOpenIdSignIn, isOpenIdAnswer } from './openid/sign-in';
 import { type ActionHooks, markSignedIn, renderSignedIn, startActions } from './ui/actions';
 import { el, setText } from './ui/dom';
 import { joinGroup } from './ui/group';
@@ -39,15 +40,15 @@ declare global {
   }
 }
 
-function fail(error: unknown): void {
+function fail(error: unknown, what = 'createTokenCache', fix = 'Fix the URL parameters and reload.'): void {
   const { code, message } = describeError(error);
   showLastError({ code, message });
   const fatal = el('fatal');
   fatal.hidden = false;
-  fatal.textContent = `createTokenCache failed (${code}): ${message}. Fix the URL parameters and reload.`;
+  fatal.textContent = `${what} failed (${code}): ${message}. ${fix}`;
   for (const id of ['refresh-now', 'sign-out', 'sign-in', 'close-leader'])
     el<HTMLButtonElement>(id).disabled = true;
-  log('error', `createTokenCache: ${code}: ${message}`);
+  log('error', `${what}: ${code}: ${message}`);
 }
 
 function start(cache: TokenCache): void {
@@ -157,10 +158,18 @@ function start(cache: TokenCache): void {
   setInterval(() => token.tick(), 100);
 }
 
-let cache: TokenCache | undefined;
-try {
-  cache = createTokenCache(cacheOptions());
-} catch (error) {
-  fail(error);
+// The provider's answer to this tab's "Sign in with OpenID": the page only finishes the sign-in,
+// then goes back to where it began (openid/sign-in.ts).
+if (isOpenIdAnswer()) {
+  completeOpenIdSignIn().catch((error: unknown) =>
+    fail(error, 'Sign in with OpenID', 'Go back and sign in again.'),
+  );
+} else {
+  let cache: TokenCache | undefined;
+  try {
+    cache = createTokenCache(cacheOptions());
+  } catch (error) {
+    fail(error);
+  }
+  if (cache) start(cache);
 }
-if (cache) start(cache);

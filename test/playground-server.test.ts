@@ -32,6 +32,7 @@ const DEFAULT_CONTROL = {
   rotation: false,
   skewNextSeconds: 0,
   user: 'user_demo',
+  reuseGraceSeconds: 0,
 } as const;
 
 interface Harness {
@@ -458,6 +459,7 @@ describe('POST /api/control', () => {
       rotation: true,
       skewNextSeconds: 0,
       user: 'user_demo',
+      reuseGraceSeconds: 5,
     });
     expect(await set.json()).toEqual({
       ttlSeconds: 3600,
@@ -466,6 +468,7 @@ describe('POST /api/control', () => {
       rotation: true,
       skewNextSeconds: 0,
       user: 'user_demo',
+      reuseGraceSeconds: 5,
     });
     const lower = await h.post('/api/control', { ttlSeconds: 2, latencyMs: 0 });
     expect(await lower.json()).toEqual({
@@ -475,6 +478,7 @@ describe('POST /api/control', () => {
       rotation: true,
       skewNextSeconds: 0,
       user: 'user_demo',
+      reuseGraceSeconds: 5,
     });
     expect(h.tokens.control).toEqual({
       ttlSeconds: 2,
@@ -483,6 +487,7 @@ describe('POST /api/control', () => {
       rotation: true,
       skewNextSeconds: 0,
       user: 'user_demo',
+      reuseGraceSeconds: 5,
     });
   });
 
@@ -498,6 +503,7 @@ describe('POST /api/control', () => {
       rotation: true,
       skewNextSeconds: 0,
       user: 'user_demo',
+      reuseGraceSeconds: 0,
     });
     await h.post('/api/control', { rotation: false });
     expect(await (await h.get('/api/control')).json()).toEqual({
@@ -507,6 +513,7 @@ describe('POST /api/control', () => {
       rotation: false,
       skewNextSeconds: 0,
       user: 'user_demo',
+      reuseGraceSeconds: 0,
     });
   });
 

@@ -12,6 +12,8 @@ export const LIMITS = {
   latencyMs: { min: 0, max: 60_000 },
   /** Up to a week either way: a node of the auth server whose clock is off. */
   skewNextSeconds: { min: -604_800, max: 604_800 },
+  /** Up to an hour; Auth0's reuse interval allows up to 100 s, Okta's grace period 60 s. */
+  reuseGraceSeconds: { min: 0, max: 3600 },
 } as const;
 
 /** Who may be signed in (POST /api/control `user`): a short name, the `sub` of the tokens. */
@@ -37,6 +39,12 @@ export interface ControlState {
    * signing in (the library's `identity` event, R30).
    */
   user: string;
+  /**
+   * The OpenID Provider's reuse grace (openid/adapter.ts): a refresh token used up less than this
+   * many seconds ago rotates again instead of revoking the grant. 0: oidc-provider as it ships,
+   * strict. Our own token server (`rotation`) is always strict.
+   */
+  reuseGraceSeconds: number;
 }
 
 /** The body of POST /api/control: any subset of the settings. */

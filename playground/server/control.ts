@@ -14,7 +14,7 @@ import {
   sendJson,
 } from './http.js';
 
-const { ttlSeconds: TTL, latencyMs: LATENCY, skewNextSeconds: SKEW } = LIMITS;
+const { ttlSeconds: TTL, latencyMs: LATENCY, skewNextSeconds: SKEW, reuseGraceSeconds: GRACE } = LIMITS;
 
 export interface InitialControl {
   ttlSeconds?: number;
@@ -34,6 +34,7 @@ export function initialControl(options: InitialControl): ControlState {
     rotation: checkBoolean('rotation', options.rotation ?? false),
     skewNextSeconds: 0,
     user: checkUser(options.user ?? 'user_demo'),
+    reuseGraceSeconds: 0,
   };
 }
 
@@ -50,7 +51,15 @@ export interface ControlEndpointOptions {
 export function createControlEndpoint({ control, history, now, maxBodyBytes }: ControlEndpointOptions) {
   return async function setControl(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJsonObject(req, maxBodyBytes);
-    checkFields(body, ['ttlSeconds', 'latencyMs', 'mode', 'rotation', 'skewNextSeconds', 'user']);
+    checkFields(body, [
+      'ttlSeconds',
+      'latencyMs',
+      'mode',
+      'rotation',
+      'skewNextSeconds',
+      'user',
+      'reuseGraceSeconds',
+    ]);
     // Validate everything before changing anything.
     const next: ControlState = { ...control };
     if ('ttlSeconds' in body) next.ttlSeconds = checkInteger('ttlSeconds', body.ttlSeconds, TTL.min, TTL.max);
@@ -63,6 +72,14 @@ export function createControlEndpoint({ control, history, now, maxBodyBytes }: C
       next.skewNextSeconds = checkInteger('skewNextSeconds', body.skewNextSeconds, SKEW.min, SKEW.max);
     }
     if ('user' in body) next.user = checkUser(body.user);
+    if ('reuseGraceSeconds' in body) {
+      next.reuseGraceSeconds = checkInteger(
+        'reuseGraceSeconds',
+        body.reuseGraceSeconds,
+        GRACE.min,
+        GRACE.max,
+      );
+    }
     const changed = (Object.keys(next) as (keyof ControlState)[]).some(
       (field) => next[field] !== control[field],
     );

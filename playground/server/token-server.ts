@@ -12,6 +12,8 @@
 //   POST /api/session        (no body, or {})                -> { ok: true } + cookie rt
 //   GET  /api/history        -> { now, windowMs, requests, events, controlAtStart } (history.ts):
 //                               request arrival times and events of the last five minutes
+//   /oidc/...                -> a real OpenID Provider (openid/provider.ts), whose refresh
+//                               grants and revocations the counters and history count too
 //
 // Every other path falls through to `next()` (Vite serves the page). Issuing tokens is
 // token-endpoint.ts (signed with signing-key.ts), /api/protected is protected-resource.ts,
@@ -29,6 +31,8 @@ import { createControlEndpoint, initialControl } from './control.js';
 import { createCounters } from './counters.js';
 import { createHistory, type HistoryOptions } from './history.js';
 import { checkFields, defaultSleep, HttpError, readJsonObject, sendJson } from './http.js';
+import { createOpenIdProvider } from './openid/provider.js';
+import { OPENID_PATH } from './openid/resources.js';
 import { createProtectedResource } from './protected-resource.js';
 import { createRefreshTokenStore, refreshCookie } from './rotation.js';
 import { createSigningKey } from './signing-key.js';
@@ -139,7 +143,8 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     sendJson(res, 200, { ok: true }, { 'set-cookie': refreshCookie(refreshTokens.signIn()) });
   }
 
-  const protectedResource = createProtectedResource({ counters, signingKey, now });
+  const openid = createOpenIdProvider({ control, counters, history, now, sleep });
+  const protectedResource = createProtectedResource({ counters, signingKey, openid, now });
   const setControl = createControlEndpoint({ control, history, now, maxBodyBytes });
 
   async function route(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -179,6 +184,10 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       path = new URL(req.url ?? '/', 'http://localhost').pathname;
     } catch {
       path = '';
+    }
+    if (path === OPENID_PATH || path.startsWith(`${OPENID_PATH}/`)) {
+      await openid.handle(req, res);
+      return true;
     }
     const methods = ROUTES[path];
     if (methods === undefined) {

@@ -9,6 +9,9 @@
 
 import type { TokenCache } from '../../src/index';
 import { api } from '../api';
+import { openId } from '../app';
+import { forgetRefreshToken } from '../openid/refresh';
+import { startOpenIdSignIn } from '../openid/sign-in';
 import { el, setText } from './dom';
 import type { Group } from './group';
 import { log } from './log';
@@ -20,6 +23,7 @@ const ui = {
   refreshNow: el<HTMLButtonElement>('refresh-now'),
   signOut: el<HTMLButtonElement>('sign-out'),
   signIn: el<HTMLButtonElement>('sign-in'),
+  signInOpenId: el<HTMLButtonElement>('sign-in-openid'),
   closeLeader: el<HTMLButtonElement>('close-leader'),
   note: el('actions-note'),
 };
@@ -65,14 +69,27 @@ export function startActions(cache: TokenCache, key: string, group: Group, hooks
   });
 
   ui.signOut.addEventListener('click', () => {
+    if (openId) forgetRefreshToken();
     cache.clear();
     // The library emits 'clear' (origin 'local') for this too; signing out at once keeps the page
     // from making one more call in between.
     hooks.signedOut();
   });
 
+  const signInWithOpenId = () => {
+    log('page', "sign in with OpenID: to the provider's login");
+    startOpenIdSignIn(key).catch((error: unknown) =>
+      callFailed('sign-in with OpenID', error, undefined, true),
+    );
+  };
+  ui.signInOpenId.addEventListener('click', signInWithOpenId);
+
   ui.signIn.addEventListener('click', async () => {
     if (session.signedIn) return;
+    if (openId) {
+      signInWithOpenId();
+      return;
+    }
     // A new refresh-token family (the httpOnly cookie rt), which the server's rotation mode needs.
     await api.signIn().catch((error: unknown) => callFailed('sign-in', error, undefined, true));
     markSignedIn(hooks, 'signed in');
