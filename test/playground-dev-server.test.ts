@@ -1,5 +1,6 @@
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInWithOpenId } from './openid/sign-in';
 
 // `npm run playground` serves the page from Vite's dev server with the token server inside it.
 // The end-to-end suite runs against the built playground (faster to open, and what the
@@ -47,5 +48,15 @@ describe('the playground on the dev server (npm run playground)', () => {
     expect(await (await fetch(`${base}/api/stats`)).json()).toMatchObject({ requests: 0 });
     const sw = await fetch(`${base}/sw.ts`);
     expect(sw.headers.get('content-type')).toMatch(/javascript/);
+  });
+
+  it('mounts the OpenID Provider at /oidc: a code + PKCE sign-in, then a refresh, on the dev server', async () => {
+    const discovery = await (await fetch(`${base}/oidc/.well-known/openid-configuration`)).json();
+    expect(discovery).toMatchObject({ issuer: `${base}/oidc`, token_endpoint: `${base}/oidc/token` });
+    const { access_token } = await signInWithOpenId(base);
+    const res = await fetch(`${base}/api/protected`, {
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    expect(await res.json()).toEqual({ sub: 'ada', key: 'default' });
   });
 });

@@ -43,6 +43,8 @@ export interface OpenIdProvider {
   publicKeys(): Promise<JWK[]>;
 }
 
+const DAY_S = 86_400;
+
 /** Makes the provider's ES256 signing key: the private JWK the provider signs with. */
 async function signingJwk(): Promise<JWK> {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -78,6 +80,16 @@ export function createOpenIdProvider(options: OpenIdOptions): OpenIdProvider {
         },
       ],
       scopes: ['openid', OPENID_SCOPE],
+      // Anyone the development login lets in (any login, any password) is an account.
+      findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
+      ttl: {
+        AuthorizationCode: 60,
+        IdToken: 3600,
+        Interaction: 600,
+        Session: DAY_S,
+        Grant: 14 * DAY_S,
+        RefreshToken: 14 * DAY_S,
+      },
       rotateRefreshToken: true,
       issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
       // The refresh token outlives the provider's login session, as a "remember me" does.
