@@ -32,14 +32,16 @@ const playgroundConfig = '--config playground/vite.config.ts';
 const bfcacheSpec = /back-forward-cache\.spec\.ts$/;
 /** The scenarios the Firefox lane runs too (issues 12, 20): the same spec files, the same code. */
 const sharedSpecs =
-  /(coordination|failover|hardening|hostile-messages|server-faults|identity|workers)\.spec\.ts$/;
+  /(coordination|failover|hardening|hostile-messages|server-faults|identity|workers|openid)\.spec\.ts$/;
 /**
  * Scenarios of the library's own logic that no engine changes (the same JavaScript on the same
- * Web Locks and channel calls the other scenarios prove in Firefox): Chromium runs them, and the
- * Firefox lane leaves them out to keep CI under 15 minutes (docs/browsers.md).
+ * Web Locks and channel calls the other scenarios prove in Firefox), or of the OpenID Provider's
+ * (the baseline without the library; the provider's reuse grace, whose strict twin runs in
+ * Firefox): Chromium runs them, and the Firefox lane leaves them out to keep CI under 15 minutes
+ * (docs/browsers.md).
  */
 const logicOnly =
-  /server answering garbage|server failing|a token server whose clock steps a day ahead|another user signs in|1,000 malformed messages/;
+  /server answering garbage|server failing|a token server whose clock steps a day ahead|another user signs in|1,000 malformed messages|OpenID Provider, the baseline|reuse grace/;
 
 const launchOptions: LaunchOptions = {
   // $CHROMIUM_PATH, else Debian's Chromium, else Playwright's own; installed when none is there

@@ -1,7 +1,8 @@
 // Waiting on tabs: until one leads, until all serve one token, watching them for a while, letting time pass.
 
 import { expect, type Page } from '@playwright/test';
-import { leaderIndexes, peekJtis } from './page-state';
+import { leaderIndexes, peekJtis, type TestWindow } from './page-state';
+import { LEEWAY_S } from './timing.mjs';
 
 /** Waits until exactly one of `pages` leads by the API (`isLeader`); returns its index. */
 export async function expectOneLeaderByApi(pages: readonly Page[], timeout = 10_000): Promise<number> {
@@ -98,6 +99,31 @@ export async function watchTabs(pages: readonly Page[], durationMs: number, ever
     await elapse(Math.min(everyMs, Math.max(0, durationMs - (Date.now() - start))));
   }
   return watched;
+}
+
+/**
+ * Waits until `leader` holds a token of every key in `keys` that is not due for refresh for at
+ * least `marginS` more (remaining life > leeway + margin): no refresh is under way, and none
+ * starts in the margin. A leader made to go now goes between two refreshes.
+ */
+export async function waitUntilNoRefreshDue(
+  leader: Page,
+  keys: readonly string[],
+  marginS = 0.7,
+): Promise<void> {
+  await leader.waitForFunction(
+    ({ keys, dueBelow }) => {
+      const cache = (window as unknown as TestWindow).tokenCache;
+      return keys.every((key) => {
+        const payload = cache.peekToken(key)?.split('.')[1];
+        if (payload === undefined) return false;
+        const { exp } = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { exp: number };
+        return exp - Date.now() / 1000 > dueBelow;
+      });
+    },
+    { keys, dueBelow: LEEWAY_S + marginS },
+    { polling: 50, timeout: 20_000 },
+  );
 }
 
 /** Lets `ms` pass. Only for letting token lifetimes go by before counting, never to wait for a state. */

@@ -1,0 +1,48 @@
+// The scenarios' side of the playground's OpenID Provider (playground/server/openid/): signing in
+// through its login form in a tab, as a user does; what the tabs' next getToken says; when the
+// provider revoked a grant.
+
+import type { Page } from '@playwright/test';
+import { expect } from './fixtures';
+import type { TestWindow } from './page-state';
+import type { PageWatch } from './page-watch';
+
+/**
+ * "Sign in with OpenID" in a dashboard tab: the code flow with PKCE through the provider's
+ * development login (any login and password). Resolves once the tab is back on its page, now with
+ * `auth=oidc`, and its cache runs: the grant's refresh token is in the origin's localStorage.
+ */
+export async function signInWithOpenId(page: Page, pageErrors: PageWatch, login = 'ada'): Promise<void> {
+  await pageErrors.navigating(page, async () => {
+    await page.getByTestId('sign-in-openid').click();
+    await page.locator('input[name=login]').fill(login);
+    await page.locator('input[name=password]').fill('any password');
+    await page.locator('button[type=submit]').click();
+    await page.waitForURL(/[?&]auth=oidc/);
+    await page.waitForFunction(() => (window as unknown as Partial<TestWindow>).tokenCache !== undefined);
+  });
+}
+
+/** Each page's getToken('default') now: 'ok' or the error's code. */
+export function nextTokenCodes(pages: readonly Page[]): Promise<string[]> {
+  return Promise.all(
+    pages.map((page) =>
+      page.evaluate(() =>
+        (window as unknown as TestWindow).tokenCache.getToken('default').then(
+          () => 'ok',
+          (e: { code?: string }) => String(e.code),
+        ),
+      ),
+    ),
+  );
+}
+
+/** Waits until the provider has revoked a grant (reuse detected); resolves when, from `since`. */
+export async function revokedAfter(
+  read: () => Promise<number>,
+  since: number,
+  timeout: number,
+): Promise<number> {
+  await expect.poll(read, { timeout, intervals: [50] }).toBeGreaterThanOrEqual(1);
+  return Date.now() - since;
+}
