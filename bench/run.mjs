@@ -4,7 +4,7 @@
 // section of RESULTS.md); what they share is in bench/harness/.
 //
 // `node bench/run.mjs --only wakeups,idle` runs only the named rows (ids: requests, hits, broadcast,
-// takeover, size, wakeups, idle, rotation, bfcache, hung-leader), prints them, and replaces only their
+// takeover, size, wakeups, idle, rotation, openid-rotation, bfcache, hung-leader), prints them, and replaces only their
 // sections in bench/RESULTS.md (each such section says it was measured alone, when and how).
 //
 // A row module exports ROW (its id), DEV_SERVER (whether it needs the playground's dev server),
@@ -20,14 +20,27 @@ import * as broadcast from './rows/broadcast.mjs';
 import * as hits from './rows/hits.mjs';
 import * as hungLeader from './rows/hung-leader.mjs';
 import * as idle from './rows/idle.mjs';
+import * as openidRotation from './rows/openid-rotation.mjs';
 import * as requests from './rows/requests.mjs';
 import * as rotation from './rows/rotation.mjs';
 import * as size from './rows/size.mjs';
 import * as takeover from './rows/takeover.mjs';
 import * as wakeups from './rows/wakeups.mjs';
 
-// In the order of bench/RESULTS.md's tables (1 to 10).
-const ROWS = [requests, hits, broadcast, takeover, size, wakeups, idle, rotation, bfcache, hungLeader];
+// In the order of bench/RESULTS.md's tables (1 to 11).
+const ROWS = [
+  requests,
+  hits,
+  broadcast,
+  takeover,
+  size,
+  wakeups,
+  idle,
+  rotation,
+  openidRotation,
+  bfcache,
+  hungLeader,
+];
 
 const started = Date.now();
 const only = onlyRows(

@@ -65,7 +65,9 @@ describe('the OpenID Provider (/oidc)', () => {
 
     const second = await h.refresh(first.refresh_token, 'second');
     expect(second.status).toBe(200);
-    expect(decodeJwt(second.body.access_token ?? '').aud).toBe(resourceOf('second'));
+    const refreshed = decodeJwt(second.body.access_token ?? '');
+    expect(refreshed.aud).toBe(resourceOf('second'));
+    expect((refreshed.exp ?? 0) - (refreshed.iat ?? 0)).toBe(30); // a refresh grant's too
     expect(await h.call(second.body.access_token ?? '')).toMatchObject({ body: { key: 'second' } });
     // The sign-in's code exchange is not a token request of the cache; the refresh is.
     expect(await h.stats()).toMatchObject({
@@ -74,6 +76,7 @@ describe('the OpenID Provider (/oidc)', () => {
       accepted: 2,
       reuseDetected: 0,
     });
+    expect(h.tokens.history().events.map((e) => e.kind)).toEqual(['sign-in']); // for the timeline
   });
 
   it('a key nobody signed in for is refused (invalid_target), and a token of another issuer is refused by /api/protected', async () => {
@@ -98,6 +101,7 @@ describe('the OpenID Provider (/oidc)', () => {
       body: { error: 'invalid_grant' },
     });
     expect(await h.stats()).toMatchObject({ requests: 3, reuseDetected: 1 });
+    expect(h.tokens.history().events.map((e) => e.kind)).toEqual(['sign-in', 'reuse']);
   });
 
   it('two refreshes racing with one refresh token: one wins, then the winner is signed out too (what two tabs do)', async () => {

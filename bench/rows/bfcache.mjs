@@ -1,4 +1,4 @@
-// Row `bfcache` (table 9): back/forward-cache restores of a leader and a follower (R22). Three
+// Row `bfcache` (table 10): back/forward-cache restores of a leader and a follower (R22). Three
 // bench.html tabs of one group; each trip sends one tab to /away.html and Back. Restore time runs
 // from calling goBack to the page's `pageshow`; token time from that `pageshow` to the tab's next
 // `token` event (both on Date.now()); token requests are counted from just before the tab left
@@ -184,10 +184,10 @@ export async function measure() {
   return bfcache;
 }
 
-/** Table 9 of bench/RESULTS.md. */
+/** Table 10 of bench/RESULTS.md. */
 export function section(bfcache) {
   const { trips, setupRequests } = bfcache;
-  const out = ['## 9. Back/forward-cache restores of a leader and a follower', ''];
+  const out = ['## 10. Back/forward-cache restores of a leader and a follower', ''];
   out.push(
     `Three \`playground/bench.html\` tabs of one group in one browser context, library defaults (poll ${BFCACHE_POLL} ms, leeway 15 s, cutoff 5 s), token ttl ${BFCACHE_TTL} s (no refresh falls due during the row, so every token request counted below is caused by a trip). The playground is built (\`vite build\` into a temporary directory) and served by \`vite preview\` with the token server; Chromium runs without Playwright's \`--disable-back-forward-cache\`. Once the group has one leader and one shared token (${setupRequests} token request${setupRequests === 1 ? '' : 's'} to get there), ${BFCACHE_TRIPS} round trips for the tab that leads at the time and ${BFCACHE_TRIPS} for a follower, alternating: the tab goes to \`/away.html\` (a same-origin page without scripts), stays ${BFCACHE_AWAY_MS / 1000} s (longer than one poll), and goes Back (\`goBack({ waitUntil: 'commit' })\`). Restored: the trip's \`pageshow\` has \`persisted\` and Chromium sent no \`Page.backForwardCacheNotUsed\` (DevTools protocol). Restore time: from calling goBack to the page's \`pageshow\` (both on \`Date.now()\`); token: from \`pageshow\` to the tab's next \`token\` event. Token requests: the server's count from just before the tab left to ${BFCACHE_SETTLE_MS / 1000} s after it held a token again. Leaders: tabs whose \`isLeader\` is true, among the two that stayed (just before Back) and among all three (at the end of the trip).`,
     '',

@@ -1,4 +1,4 @@
-// Row `hung-leader` (table 10): a group of 10 tabs under a hung leader and a slow endpoint.
+// Row `hung-leader` (table 11): a group of 10 tabs under a hung leader and a slow endpoint.
 // Token requests per token lifetime (the server's count over a window, per new token the tabs
 // got), and the longest wait of any read (from a getToken call to its settling), with the leader
 // working and then with the leader hung, in one group.
@@ -116,7 +116,7 @@ async function oneRun(browser, name) {
   }
 }
 
-/** Table 10's measurements: REPEATS groups, each with a working then a hung leader. */
+/** Table 11's measurements: REPEATS groups, each with a working then a hung leader. */
 export async function measure(browser) {
   const runs = [];
   for (let r = 0; r < REPEATS; r++) {
@@ -129,9 +129,9 @@ export async function measure(browser) {
   return runs;
 }
 
-/** Table 10 of bench/RESULTS.md. */
+/** Table 11 of bench/RESULTS.md. */
 export function section(runs) {
-  const out = ['## 10. A group of 10 tabs under a hung leader and a slow endpoint', ''];
+  const out = ['## 11. A group of 10 tabs under a hung leader and a slow endpoint', ''];
   out.push(
     `${TABS} \`playground/bench.html\` tabs of one group (poll ${POLL} ms, leeway ${LEEWAY} s, cutoff ${CUTOFF} s, \`fetchTimeoutMs\` ${FETCH_TIMEOUT_MS}), token ttl ${TTL} s, the token server answering every token request after ${LATENCY_MS} ms. Two windows of ${WINDOW_MS / 1000} s in each group: first with the leader working, then with the leader hung for ${HANG_MS / 1000} s (its main thread busy: it keeps its Web Locks and answers nothing) and ${AFTER_MS / 1000} s after it thaws. Token requests: the server's count over the window (\`/api/stats\`, reset at its start); a token lifetime runs from one new token to the next (as in table 1), so per lifetime = requests / new tokens the 9 tabs got in the window (1.00: one request per token). Reads: the 9 tabs other than the leader each time a getToken every ${READ_EVERY_MS} ms (besides bench.html's own); a read's wait runs from the call to its settling (resolved or rejected), or to the window's end if still pending. R27's bound for these options: ${BOUND_MS} ms. Median (min, max) over ${runs.length} groups.`,
     '',

@@ -13,8 +13,8 @@
 //
 // The token server's counters and history see it: every refresh-token grant is a token request
 // (counted per key, once the provider has answered and before /api/control's latency holds the
-// answer back, so a refresh that reached it has used its refresh token up), and `grant.revoked`
-// is a reuse. The issuer is the origin of the first request that reaches /oidc.
+// answer back, so a refresh that reached it has used its refresh token up), `grant.revoked` is a
+// reuse, and a code exchanged is a sign-in. The issuer is the origin of the first request that reaches /oidc.
 
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -83,6 +83,7 @@ export function createOpenIdProvider(options: OpenIdOptions): OpenIdProvider {
       // Anyone the development login lets in (any login, any password) is an account.
       findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
       ttl: {
+        AccessToken: () => control.ttlSeconds, // (a fixed number here would override every key's)
         AuthorizationCode: 60,
         IdToken: 3600,
         Interaction: 600,
@@ -144,6 +145,9 @@ export function createOpenIdProvider(options: OpenIdOptions): OpenIdProvider {
       ctx.res.once('close', () => gone.abort());
       await next();
       const params = (ctx as KoaContextWithOIDC).oidc?.params;
+      // A code exchanged is a sign-in, for the timeline (not a token request of the cache's).
+      if (params?.grant_type === 'authorization_code' && ctx.status === 200)
+        history.event({ at: now(), kind: 'sign-in' });
       if (params?.grant_type !== 'refresh_token') return;
       const resource = typeof params.resource === 'string' ? params.resource : '';
       const inFlight = counters.request(keyOfResource(resource) ?? resource);
