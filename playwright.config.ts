@@ -36,12 +36,12 @@ const sharedSpecs =
 /**
  * Scenarios of the library's own logic that no engine changes (the same JavaScript on the same
  * Web Locks and channel calls the other scenarios prove in Firefox), or of the OpenID Provider's
- * (the baseline without the library; the provider's reuse grace, whose strict twin runs in
- * Firefox): Chromium runs them, and the Firefox lane leaves them out to keep CI under 15 minutes
- * (docs/browsers.md).
+ * (the baseline without the library; a leader gone with its refresh at the provider, strict and
+ * with a grace: the provider rotated, whatever the engine): Chromium runs them, and the Firefox
+ * lane leaves them out to keep CI under 15 minutes (docs/browsers.md).
  */
 const logicOnly =
-  /server answering garbage|server failing|a token server whose clock steps a day ahead|another user signs in|1,000 malformed messages|OpenID Provider, the baseline|reuse grace/;
+  /server answering garbage|server failing|a token server whose clock steps a day ahead|another user signs in|1,000 malformed messages|OpenID Provider, the baseline|OpenID Provider: a leader that goes with its refresh/;
 
 const launchOptions: LaunchOptions = {
   // $CHROMIUM_PATH, else Debian's Chromium, else Playwright's own; installed when none is there

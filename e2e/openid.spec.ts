@@ -50,7 +50,7 @@ test('OpenID Provider: ten tabs signed in once, two audiences, exclusiveFetch, t
   cacheName,
 }) => {
   test.setTimeout(150_000);
-  const lifetimes = [SHORT_TTL_S, 3, 6]; // seconds: one per phase
+  const lifetimes = [SHORT_TTL_S, 3, 6]; // seconds: one per phase (the middle one watched twice)
   await server.control({ ttlSeconds: lifetimes[0] });
   // The sign-in in a dashboard, which then becomes a bare app tab like the nine others (engine.ts:
   // ten dashboards are too much for this machine), each reading both keys and calling the API.

@@ -5,6 +5,7 @@
 // refresh token in localStorage). Revocations (= forced sign-outs) per minute, counted as table 8.
 
 import { api } from '../harness/playground.mjs';
+import { watchReuse } from '../harness/reuse-watch.mjs';
 import { BASE } from '../harness/settings.mjs';
 import { sleep } from '../harness/stats.mjs';
 import { closeAll, uniqueName } from '../harness/tabs.mjs';
@@ -18,7 +19,6 @@ const LEEWAY = 2;
 const CUTOFF = 0.5;
 const TABS = 10;
 const SECONDS = Number(process.env.BENCH_OPENID_SECONDS) || 45;
-const STATS_POLL_MS = 50;
 
 const timing = `poll=${POLL}&leeway=${LEEWAY}&cutoff=${CUTOFF}`;
 
@@ -46,27 +46,6 @@ async function signIn(context) {
   await page.close();
 }
 
-/** Watches /api/stats for revocations; signs in again after each, as the user would have to. */
-function watchRevocations(context, baseline, t0) {
-  const watch = { stop: false, detections: [], signIns: 0 };
-  watch.done = (async () => {
-    let seen = baseline;
-    while (!watch.stop) {
-      const { reuseDetected } = await api('/api/stats');
-      if (reuseDetected > seen) {
-        for (let i = seen; i < reuseDetected; i++) watch.detections.push(Date.now() - t0);
-        seen = reuseDetected;
-        await signIn(context);
-        watch.signIns++;
-      } else {
-        await sleep(STATS_POLL_MS);
-      }
-    }
-  })();
-  watch.done.catch(() => {});
-  return watch;
-}
-
 async function run(browser, coordinated) {
   await api('/api/control', { ttlSeconds: TTL, latencyMs: 0, mode: 'ok', reuseGraceSeconds: 0 });
   const context = await browser.newContext();
@@ -74,7 +53,7 @@ async function run(browser, coordinated) {
   const baseline = (await api('/api/stats')).reuseDetected;
   await signIn(context);
   const t0 = Date.now();
-  const watch = watchRevocations(context, baseline, t0);
+  const watch = watchReuse({ baseline, t0, signInAgain: () => signIn(context) });
   try {
     const pages = [];
     for (let i = 0; i < TABS; i++) {

@@ -4,6 +4,7 @@
 // moment the last tab is open to `seconds` later; the first reuse is timed from the sign-in.
 
 import { api } from '../harness/playground.mjs';
+import { STATS_POLL_MS, watchReuse } from '../harness/reuse-watch.mjs';
 import { BASE } from '../harness/settings.mjs';
 import { median, sleep } from '../harness/stats.mjs';
 import { closeAll, uniqueName } from '../harness/tabs.mjs';
@@ -20,7 +21,6 @@ const ROTATION_RUNS = [
   { latencyMs: 0, seconds: Number(process.env.BENCH_ROTATION_SECONDS) || 45 },
   { latencyMs: 100, seconds: Number(process.env.BENCH_ROTATION_LATENCY_SECONDS) || 30 },
 ];
-const ROTATION_STATS_POLL_MS = 50; // how often /api/stats is read for a new reuse
 // After a reuse is seen, wait the latency and this much more before signing in again, so that no
 // answer still in flight sets a cookie of the revoked family over the new session's.
 const ROTATION_SIGN_IN_DELAY_MS = 250;
@@ -63,34 +63,6 @@ async function openRotationTab(context, name, coordinated) {
 }
 
 /**
- * From the sign-in on: reads /api/stats every ROTATION_STATS_POLL_MS; when reuseDetected has grown
- * (the family is revoked: every tab is signed out), records when (ms after `t0`), waits the latency
- * and ROTATION_SIGN_IN_DELAY_MS, and signs in again, as the user would have to. Set `stop` and
- * await `done` to end it.
- */
-function watchReuse(context, latencyMs, baseline, t0) {
-  const watch = { stop: false, detections: [], signIns: 0 };
-  watch.done = (async () => {
-    let seen = baseline;
-    while (!watch.stop) {
-      const { reuseDetected } = await api('/api/stats');
-      if (reuseDetected > seen) {
-        const at = Date.now() - t0;
-        for (let i = seen; i < reuseDetected; i++) watch.detections.push(at);
-        seen = reuseDetected;
-        await sleep(latencyMs + ROTATION_SIGN_IN_DELAY_MS);
-        await signIn(context);
-        watch.signIns++;
-      } else {
-        await sleep(ROTATION_STATS_POLL_MS);
-      }
-    }
-  })();
-  watch.done.catch(() => {}); // a failure is thrown where `done` is awaited, not as an unhandled rejection
-  return watch;
-}
-
-/**
  * One run of table 8: ROTATION_TABS tabs, coordinated (one name, exclusiveFetch) or not (each its
  * own name), one shared cookie jar signed in once before the first tab opens; counted over
  * `seconds` from the moment the last tab is open.
@@ -102,7 +74,13 @@ async function rotationRun(browser, { coordinated, latencyMs, seconds }) {
   const baseline = (await api('/api/stats')).reuseDetected;
   await signIn(context);
   const t0 = Date.now();
-  const watch = watchReuse(context, latencyMs, baseline, t0);
+  // After a reuse: wait the latency and a little more, so that no answer still in flight sets a
+  // cookie of the revoked family over the new session's, then sign in again.
+  const signInAgain = async () => {
+    await sleep(latencyMs + ROTATION_SIGN_IN_DELAY_MS);
+    await signIn(context);
+  };
+  const watch = watchReuse({ baseline, t0, signInAgain });
   try {
     const pages = [];
     for (let i = 0; i < ROTATION_TABS; i++) {
@@ -187,7 +165,7 @@ export function section(rotation) {
   out.push(
     `The token server with refresh-token rotation on (SPEC 3: \`POST /api/token\` uses up the \`rt\` cookie and sets the next one; a used one presented again revokes the whole family and counts in \`reuseDetected\`), token ttl ${ROTATION_TTL} s; tabs are \`playground/bench.html\` with poll ${ROTATION_POLL} ms, leeway ${ROTATION_LEEWAY} s, cutoff ${ROTATION_CUTOFF} s (a token is refreshed about every ${ROTATION_TTL - 1 - ROTATION_LEEWAY} s). Each run uses a fresh browser context: the bench signs in once (\`POST /api/session\` through \`context.request\`, which shares the context's cookie jar), so that every tab presents one refresh-token family as tabs of one signed-in user do, then opens ${ROTATION_TABS} tabs one after the other. **Coordinated**: the tabs share one \`name\`, with \`exclusive=1\` (\`exclusiveFetch\`). **Uncoordinated**: each tab has a \`name\` of its own, so each refreshes for itself with the shared cookie. Besides bench.html's getToken once a second, each tab calls \`/api/protected\` once a second through \`tokens.fetch\`.`,
     '',
-    `Sign-outs: from the sign-in on, the bench reads \`/api/stats\` every ${ROTATION_STATS_POLL_MS} ms. When \`reuseDetected\` has grown, a reuse has revoked the family: every tab is signed out (its next refresh gets 401 \`no_session\`). The bench then waits the server latency + ${ROTATION_SIGN_IN_DELAY_MS} ms (so that no answer still in flight can set a cookie of the revoked family over the new one) and signs in again through \`context.request\`, as the user would have to; the tabs' next refreshes use the new family. Between two sign-ins there is at most one live family, so each reuse is one forced sign-out. **First reuse after**: from the first sign-in (just before the first tab opens) to the stats read that saw the first reuse (so up to ${ROTATION_STATS_POLL_MS} ms late). **Window**: from the moment the last tab is open, for ${runs}; token requests, reuses, protected calls and the tabs' failed token fetches (\`stats().fetchErrors\`, summed) are differences between snapshots at the window's two ends; **sign-outs per minute** = reuses in the window × 60 s / window. One run per mode and latency.`,
+    `Sign-outs: from the sign-in on, the bench reads \`/api/stats\` every ${STATS_POLL_MS} ms. When \`reuseDetected\` has grown, a reuse has revoked the family: every tab is signed out (its next refresh gets 401 \`no_session\`). The bench then waits the server latency + ${ROTATION_SIGN_IN_DELAY_MS} ms (so that no answer still in flight can set a cookie of the revoked family over the new one) and signs in again through \`context.request\`, as the user would have to; the tabs' next refreshes use the new family. Between two sign-ins there is at most one live family, so each reuse is one forced sign-out. **First reuse after**: from the first sign-in (just before the first tab opens) to the stats read that saw the first reuse (so up to ${STATS_POLL_MS} ms late). **Window**: from the moment the last tab is open, for ${runs}; token requests, reuses, protected calls and the tabs' failed token fetches (\`stats().fetchErrors\`, summed) are differences between snapshots at the window's two ends; **sign-outs per minute** = reuses in the window × 60 s / window. One run per mode and latency.`,
     '',
   );
   out.push(
