@@ -54,8 +54,12 @@ function pendingAnswered(): Pending | undefined {
   const saved = sessionStorage.getItem(PENDING);
   const state = new URLSearchParams(location.search).get('state');
   if (saved === null || state === null) return undefined;
-  const pending = JSON.parse(saved) as Pending;
-  return pending.state === state ? pending : undefined;
+  try {
+    const pending = JSON.parse(saved) as Pending;
+    return pending.state === state ? pending : undefined;
+  } catch {
+    return undefined; // not ours to read: no sign-in is waiting
+  }
 }
 
 /** Whether this page is the provider's answer to this tab's sign-in (then the page starts no cache). */

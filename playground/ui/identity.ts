@@ -4,6 +4,7 @@
 
 import type { TokenCache } from '../../src/index';
 import { api } from '../api';
+import { openId } from '../app';
 import { el, setText } from './dom';
 import { log } from './log';
 import { jtiOf } from './token-panel';
@@ -26,6 +27,9 @@ export function startIdentity(cache: TokenCache, key: string, mark: (label: stri
     log('identity', `signed-in user changed: ${previous} → ${current}`);
     mark(`user ${previous} → ${current}`);
   });
+  // Signed in with OpenID, another user is another login at the provider: its "Sign in with
+  // OpenID" (the provider's session may answer without a form; sign out there first).
+  button.hidden = openId;
   button.addEventListener('click', () => {
     const current = shown.textContent || USERS[0];
     const next = USERS[(USERS.indexOf(current ?? '') + 1) % USERS.length] ?? 'user_demo';

@@ -14,7 +14,8 @@
 // The token server's counters and history see it: every refresh-token grant is a token request
 // (counted per key, once the provider has answered and before /api/control's latency holds the
 // answer back, so a refresh that reached it has used its refresh token up), `grant.revoked` is a
-// reuse, and a code exchanged is a sign-in. The issuer is the origin of the first request that reaches /oidc.
+// reuse, and a code exchanged is a sign-in. The issuer is the origin of the first request that
+// reaches /oidc (the page's `Host`: the dev server's port, or the preview's).
 
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -39,7 +40,7 @@ export interface OpenIdOptions {
 export interface OpenIdProvider {
   /** Handles a request under /oidc (the path as it arrived, prefix included). */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
-  /** The provider's public keys, as its /oidc/jwks serves them (before the first request: none). */
+  /** The provider's public signing keys, as its /oidc/jwks serves them. */
   publicKeys(): Promise<JWK[]>;
 }
 
@@ -150,7 +151,8 @@ export function createOpenIdProvider(options: OpenIdOptions): OpenIdProvider {
         history.event({ at: now(), kind: 'sign-in' });
       if (params?.grant_type !== 'refresh_token') return;
       const resource = typeof params.resource === 'string' ? params.resource : '';
-      const inFlight = counters.request(keyOfResource(resource) ?? resource);
+      // (A resource not ours, or none, counts under one name: a client can't grow the counters.)
+      const inFlight = counters.request(keyOfResource(resource) ?? '(not a key)');
       history.request(now());
       try {
         await sleep(control.latencyMs, gone.signal);
