@@ -110,6 +110,7 @@ test('server failing: stale tokens until the cutoff, then fetch_failed, never an
   // (wall-clock ms, from its token event): served means more than the cutoff was left.
   const servedLate: string[] = [];
   const lastServed = new Map<number, number>();
+  const lastJti = new Map<number, string>();
   const firstEmpty = new Map<number, number>();
   const deadline = Date.now() + usableLifeMs(SHORT_TTL_S) + 5000;
   while (firstEmpty.size < pages.length && Date.now() < deadline) {
@@ -130,7 +131,15 @@ test('server failing: stale tokens until the cutoff, then fetch_failed, never an
       const left = (event?.expiresAt ?? Number.NaN) - read.at;
       if (!(left > CUTOFF_S * 1000 - CLOCK_SLACK_MS))
         servedLate.push(`tab ${i}: ${read.jti} with ${left} ms left`);
-      if (firstEmpty.has(i)) servedLate.push(`tab ${i}: served ${read.jti} again after an empty read`);
+      if (firstEmpty.has(i)) {
+        // The token the tab stopped serving must not come back. A newer one may: the leader's
+        // refresh that the server answered just before it failed, arriving after the tab's token
+        // ran out (seen once in CI on a loaded machine at baae0c2: that refresh came 1.1 s late).
+        if (read.jti === lastJti.get(i))
+          servedLate.push(`tab ${i}: served ${read.jti} again after an empty read`);
+        else firstEmpty.delete(i);
+      }
+      lastJti.set(i, read.jti);
       lastServed.set(i, read.at);
     }
     await elapse(100);
