@@ -1,5 +1,6 @@
-// The buttons: open another tab, refresh now, sign out everywhere, sign in, and close the
-// leader's tab.
+// The buttons: open another tab, refresh now, sign out everywhere, sign in, sign in with OpenID
+// (the code flow at the playground's provider, openid/sign-in.ts; signed in that way, "Sign in"
+// goes there too and "Sign out everywhere" forgets the refresh token), and close the leader's tab.
 //
 // "Close the leader's tab" asks the leader, over the group's channel, to close itself with
 // window.close(). Browsers let a script close a tab that a script opened (this page's "Open
