@@ -22,9 +22,10 @@ test('rotation: a leader that crashes with its refresh in flight signs the user 
   context,
 }) => {
   test.setTimeout(90_000);
-  // The crash must land while the answer is held back: 2 s was once too little on a loaded CI
-  // machine (d4bdf0d: no reuse, so the answer, and its cookie, had arrived before the crash).
-  const latencyMs = 3_000;
+  // The crash must land while the answer is held back. (On a loaded machine, d4bdf0d, it once
+  // did not: no reuse. 3 s instead then failed its very first token in 10 s, at 9abbcb9: the
+  // scenario's margins under load are a finding of issue 18's note, not settled here.)
+  const latencyMs = 2_000;
   await server.control({ ttlSeconds: SHORT_TTL_S, rotation: true, latencyMs });
   await signIn(context);
   const { pages, leader } = await tabs.openSettled(3);
