@@ -1,6 +1,5 @@
 // The scenarios' side of the playground's OpenID Provider (playground/server/openid/): signing in
-// through its login form in a tab, as a user does; what the tabs' next getToken says; when the
-// provider revoked a grant.
+// through its login form in a tab, as a user does; when the provider revoked a grant.
 
 import type { Page } from '@playwright/test';
 import { expect } from './fixtures';
@@ -21,20 +20,6 @@ export async function signInWithOpenId(page: Page, pageErrors: PageWatch, login 
     await page.waitForURL(/[?&]auth=oidc/);
     await page.waitForFunction(() => (window as unknown as Partial<TestWindow>).tokenCache !== undefined);
   });
-}
-
-/** Each page's getToken('default') now: 'ok' or the error's code. */
-export function nextTokenCodes(pages: readonly Page[]): Promise<string[]> {
-  return Promise.all(
-    pages.map((page) =>
-      page.evaluate(() =>
-        (window as unknown as TestWindow).tokenCache.getToken('default').then(
-          () => 'ok',
-          (e: { code?: string }) => String(e.code),
-        ),
-      ),
-    ),
-  );
 }
 
 /** Waits until the provider has revoked a grant (reuse detected); resolves when, from `since`. */

@@ -54,3 +54,13 @@ export function tryGetToken(page: Page, forceRefresh = false): Promise<string> {
     }
   }, forceRefresh);
 }
+
+/** Each page's getToken('default') now: 'ok', or the rejection's error code (tryGetToken). */
+export function nextTokenCodes(pages: readonly Page[]): Promise<string[]> {
+  return Promise.all(
+    pages.map(async (page) => {
+      const outcome = await tryGetToken(page);
+      return outcome.startsWith('ok:') ? 'ok' : outcome;
+    }),
+  );
+}

@@ -8,7 +8,7 @@
 import { crashTab } from './engine';
 import { expect, test } from './fixtures';
 import { note } from './note';
-import type { TestWindow } from './page-state';
+import { nextTokenCodes } from './page-state';
 import { recorded } from './recorder';
 import { signIn } from './server-api';
 import { SHORT_TTL_S } from './timing.mjs';
@@ -45,16 +45,7 @@ test('rotation: a leader that crashes with its refresh in flight signs the user 
     .poll(async () => (await server.stats()).reuseDetected, { timeout: 3 * LIFETIME_MS })
     .toBeGreaterThanOrEqual(1);
   await elapse(LIFETIME_MS); // the tokens they hold run out
-  const codes = await Promise.all(
-    rest.map((page) =>
-      page.evaluate(() =>
-        (window as unknown as TestWindow).tokenCache.getToken('default').then(
-          () => 'ok',
-          (e: { code?: string }) => String(e.code),
-        ),
-      ),
-    ),
-  );
+  const codes = await nextTokenCodes(rest);
   const stats = await server.stats();
   note(
     'crash in flight',
