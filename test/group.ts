@@ -108,14 +108,31 @@ export function fakeLifecycle(): {
   hide(): void;
   show(): void;
   revalidate(): void;
+  /** A navigation starts: `beforeunload`, heard only while the tab holds or waits for a lock (R11). */
+  beforeUnload(): void;
+  /** Whether the tab listens for `beforeunload` now. */
+  readonly listening: boolean;
 } {
   let handlers: LifecycleHandlers | undefined;
+  let listening = false;
   return {
     watch: (h) => {
       handlers = h;
-      return () => {
-        handlers = undefined;
+      return {
+        stop: () => {
+          handlers = undefined;
+          listening = false;
+        },
+        locking: (busy) => {
+          listening = busy;
+        },
       };
+    },
+    get listening() {
+      return listening;
+    },
+    beforeUnload: () => {
+      if (listening) handlers?.hide(true);
     },
     hide: () => handlers?.hide(),
     show: () => handlers?.show(),

@@ -7,20 +7,31 @@
  *   browser freezes it (`freeze`, Page Lifecycle API) → leave the group at once (so a closing or
  *   frozen leader hands over without waiting for the browser to tear the page down or for a
  *   follower to steal); it comes back (`pageshow` with `persisted`, `resume`) → rejoin.
- *   `pagehide`/`pageshow` never keep a page out of that cache; `unload` and `beforeunload` would,
- *   and are never used.
+ *   `pagehide`/`pageshow` never keep a page out of that cache; `unload` would, and is never used.
+ * - R11: Firefox keeps no page that holds or waits for a Web Lock, and checks that before
+ *   `pagehide`. So while this tab holds or waits for one (`locking`), a `beforeunload` listener
+ *   leaves the group as `pagehide` does, marked as a leave the page may survive (another listener
+ *   cancelled the navigation, or it became a download). It never cancels anything (no
+ *   `preventDefault`, no `returnValue`), and a `beforeunload` listener alone keeps no page out of
+ *   the cache in Chromium, Firefox or WebKit.
  */
-export type Unsubscribe = () => void;
 
 export interface LifecycleHandlers {
   revalidate(): void;
-  /** Leaving: the page closes, navigates away, or enters the back/forward cache. */
-  hide(): void;
+  /** Leaving: the page closes, navigates away, or enters the back/forward cache; `mayStay` at `beforeunload`. */
+  hide(mayStay?: boolean): void;
   /** Restored from the back/forward cache, or resumed after a freeze. */
   show(): void;
 }
 
-export type WatchLifecycle = (handlers: LifecycleHandlers) => Unsubscribe;
+export interface Lifecycle {
+  /** Stops watching. */
+  stop(): void;
+  /** Whether this tab holds or waits for a lock: the `beforeunload` listener is there only then (R11). */
+  locking(busy: boolean): void;
+}
+
+export type WatchLifecycle = (handlers: LifecycleHandlers) => Lifecycle;
 
 export const watchLifecycle: WatchLifecycle = (handlers) => {
   const doc = (globalThis as { document?: Document }).document;
@@ -34,18 +45,27 @@ export const watchLifecycle: WatchLifecycle = (handlers) => {
     if (event.persisted) handlers.show();
   };
   const onResume = () => handlers.show();
+  const onBeforeUnload = () => handlers.hide(true);
+  const locking = (busy: boolean) => {
+    if (busy) win?.addEventListener('beforeunload', onBeforeUnload);
+    else win?.removeEventListener('beforeunload', onBeforeUnload);
+  };
   doc?.addEventListener('visibilitychange', onVisibility);
   doc?.addEventListener('freeze', onHide);
   doc?.addEventListener('resume', onResume);
   win?.addEventListener('online', onOnline);
   win?.addEventListener('pagehide', onHide);
   win?.addEventListener('pageshow', onShow);
-  return () => {
-    doc?.removeEventListener('visibilitychange', onVisibility);
-    doc?.removeEventListener('freeze', onHide);
-    doc?.removeEventListener('resume', onResume);
-    win?.removeEventListener('online', onOnline);
-    win?.removeEventListener('pagehide', onHide);
-    win?.removeEventListener('pageshow', onShow);
+  return {
+    locking,
+    stop() {
+      locking(false);
+      doc?.removeEventListener('visibilitychange', onVisibility);
+      doc?.removeEventListener('freeze', onHide);
+      doc?.removeEventListener('resume', onResume);
+      win?.removeEventListener('online', onOnline);
+      win?.removeEventListener('pagehide', onHide);
+      win?.removeEventListener('pageshow', onShow);
+    },
   };
 };

@@ -76,6 +76,23 @@ export function acquire(locks: Locks, name: string, options: LockOptions = {}): 
   });
 }
 
+/**
+ * `locks`, telling `busy` when this tab comes to hold or wait for a first lock (true) and when it
+ * holds and waits for none any more (false): a request counts until its promise settles.
+ */
+export function countingLocks(locks: Locks, busy: (busy: boolean) => void): Locks {
+  let count = 0;
+  return {
+    request(name, options, callback) {
+      if (count++ === 0) busy(true);
+      return locks.request(name, options, callback).finally(() => {
+        if (--count === 0) busy(false);
+      });
+    },
+    query: () => locks.query(),
+  };
+}
+
 let realmLocks: Promise<Locks> | undefined;
 
 /** The lock manager of this realm, loaded only where the platform has no `navigator.locks`. */

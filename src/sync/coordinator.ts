@@ -2,7 +2,9 @@ import type { Instant } from '../core/clock.js';
 import { checkedEntry } from '../core/fetcher.js';
 import type { Entry, Reading } from '../core/store.js';
 import { clearedError, closedError, leftError, type TokenCacheError, ttlTooShortError } from '../errors.js';
-import type { WatchLifecycle } from '../platform/lifecycle.js';
+import type { Lifecycle, WatchLifecycle } from '../platform/lifecycle.js';
+import { countingLocks } from '../platform/locks.js';
+import type { Cancel } from '../platform/timers.js';
 import { encode } from '../wire/protocol.js';
 import type { OpenTransport, Transport } from '../wire/transport.js';
 import { Answers } from './answers.js';
@@ -45,7 +47,12 @@ export class Coordinator {
   readonly #inbox: Inbox;
   readonly #openTransport: OpenTransport;
   readonly #canLead: boolean;
-  readonly #stopLifecycle: () => void;
+  readonly #lifecycle: Lifecycle;
+  /**
+   * Away since a `beforeunload` the page may yet survive (R11): its next use, or its return to
+   * view, rejoins; so does this timer, set only while calls are waiting, so that they settle.
+   */
+  #mayStay: Cancel | false = false;
   #transport: Transport | undefined;
   readonly #resolver: Resolver;
   /** Seeds being checked, by key: a miss of the key waits for its seed (R31) before it fetches. */
@@ -54,7 +61,12 @@ export class Coordinator {
   constructor(deps: CoordinatorDeps) {
     const post: Post = (type, body) => this.#post(type, body);
     const name = deps.options.name;
-    const ctx: SyncContext = { ...deps, post, lockName: (part) => `tab-token-cache:${name}:${part}` };
+    const ctx: SyncContext = {
+      ...deps,
+      locks: countingLocks(deps.locks, (busy) => this.#lifecycle.locking(busy)),
+      post,
+      lockName: (part) => `tab-token-cache:${name}:${part}`,
+    };
     this.#ctx = ctx;
     this.#openTransport = deps.openTransport;
     this.#canLead = deps.canLead;
@@ -77,7 +89,7 @@ export class Coordinator {
       signedOut: (reason) => this.#signOut(undefined, false, reason),
     });
     this.#leadership = new Leadership(
-      deps.locks,
+      ctx.locks,
       ctx.lockName('leader'),
       {
         onLead: (reason) => {
@@ -116,9 +128,9 @@ export class Coordinator {
       guard: this.#guard,
       refresher: this.#refresher,
     });
-    this.#stopLifecycle = deps.watchLifecycle({
+    this.#lifecycle = deps.watchLifecycle({
       revalidate: () => this.revalidate(),
-      hide: () => this.#hide(),
+      hide: (mayStay) => this.#hide(mayStay),
       show: () => this.#show(),
     });
     this.#join();
@@ -130,11 +142,13 @@ export class Coordinator {
 
   /** A read of `key` in this tab (getToken, peekToken) at `now`: it keeps the key in use (R21). */
   touch(key: string, now: Instant): void {
+    this.#stay();
     this.#usage.touch(key, now);
   }
 
   /** A servable token for `key` (or a brand-new one with force), fetched once among all tabs. */
   resolve(key: string, force: boolean): Promise<Entry> {
+    this.#stay();
     return this.#resolver.resolve(key, force, this.#seeding.get(key));
   }
 
@@ -154,6 +168,7 @@ export class Coordinator {
    * are dropped once they can no longer be served.
    */
   revalidate(): void {
+    this.#stay();
     if (this.#session.closed || this.#presence.away) return;
     const { store, clock } = this.#ctx;
     const now = clock.now();
@@ -172,6 +187,7 @@ export class Coordinator {
    * past its `exp` on this machine's wall clock, whichever ends first. True when kept.
    */
   seed(key: string, jwt: string): Promise<boolean> {
+    this.#stay();
     const kept = this.#seed(key, jwt);
     const done: Promise<unknown> = kept
       .catch(() => {})
@@ -197,13 +213,14 @@ export class Coordinator {
 
   /** Sign out everywhere (R13). */
   clear(): void {
+    this.#stay(); // so that the other tabs hear it
     if (!this.#session.closed) this.#signOut();
   }
 
   async close(): Promise<void> {
     if (this.#session.closed) return;
     this.#session.close(); // every pending call rejects `closed` now
-    this.#stopLifecycle();
+    this.#lifecycle.stop();
     this.#stopWork(closedError());
     this.#presence.back(); // work parked for the page's return ends: it sees the close
     await this.#leave();
@@ -251,15 +268,23 @@ export class Coordinator {
   }
 
   /**
-   * The page goes (`pagehide`, `freeze`): it closes, navigates away, or enters the back/forward
-   * cache (R11, R22). Leave the group at once, so that the next leader takes over without waiting
+   * The page goes (`pagehide`, `freeze`, or `beforeunload` while it holds or waits for a lock):
+   * it closes, navigates away, or enters the back/forward cache (R11, R22). Leave the group at once, so that the next leader takes over without waiting
    * for the browser to tear the page down, and no lock or message keeps a cached page out of the
    * cache or evicts it; end what is under way (a fetch, a question: neither turns into a fetch of
    * this tab's); drop the tokens, so that a tab restored after a sign-out elsewhere serves none
    * from before it. Calls pending wait for the page to come back.
    */
-  #hide(): void {
-    if (this.#session.closed || this.#presence.away) return;
+  #hide(mayStay = false): void {
+    if (this.#session.closed) return;
+    if (!mayStay) this.#stayed(); // `pagehide` after `beforeunload`: the page goes after all
+    if (this.#presence.away) return;
+    if (mayStay) {
+      const { timers, options } = this.#ctx;
+      this.#mayStay = this.#presence.waiting
+        ? timers.after(options.pollIntervalMs, () => this.#stay())
+        : () => {};
+    }
     this.#presence.leave();
     this.#stopWork(leftError());
     void this.#leave();
@@ -267,9 +292,21 @@ export class Coordinator {
 
   /** Back (`pageshow` from the back/forward cache, `resume`): rejoin, and the pending calls go on. */
   #show(): void {
+    this.#stayed();
     if (this.#session.closed || !this.#presence.away) return;
     this.#join();
     this.#presence.back();
+  }
+
+  /** In use, or in view, after a `beforeunload` that no `pagehide` followed: the page stayed (R11). */
+  #stay(): void {
+    if (this.#mayStay) this.#show();
+  }
+
+  /** Forgets the `beforeunload` (and its timer): the page left for good, or is back. */
+  #stayed(): void {
+    if (this.#mayStay) this.#mayStay();
+    this.#mayStay = false;
   }
 
   #leave(): Promise<void> {

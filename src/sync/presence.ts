@@ -25,6 +25,11 @@ export class Presence {
     this.#clock = clock;
   }
 
+  /** Whether calls of this tab are waiting to settle. */
+  get waiting(): boolean {
+    return this.#deadlines.size > 0;
+  }
+
   get away(): boolean {
     return this.#away !== undefined;
   }

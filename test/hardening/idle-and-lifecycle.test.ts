@@ -74,7 +74,7 @@ describe('Page Lifecycle: freeze and resume', () => {
     vi.stubGlobal('document', doc);
     vi.stubGlobal('window', win);
     const calls: string[] = [];
-    const stop = watchLifecycle({
+    const { stop } = watchLifecycle({
       revalidate: () => calls.push('revalidate'),
       hide: () => calls.push('hide'),
       show: () => calls.push('show'),

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { vi } from 'vitest';
 import type { EndpointMode } from './endpoint.js';
 import { checkInvariants, violationsOf } from './invariants.js';
-import { type Fate, pageFates } from './pages.js';
+import { type Fate, NAVIGATION_MS, pageFates } from './pages.js';
 import type { CallKind, Tab, World } from './world.js';
 
 // The steps of a schedule: what users, pages, browsers and the token endpoint do to a group.
@@ -171,7 +171,10 @@ class Page extends WorldStep {
     world.disruptions.push(world.now);
     pageFates[this.fate](world, tab, this.ms);
     if (this.fate === 'hang' || this.fate === 'away')
-      setTimeout(() => world.disruptions.push(world.now), this.ms);
+      setTimeout(
+        () => world.disruptions.push(world.now),
+        this.ms + (this.fate === 'away' ? NAVIGATION_MS : 0),
+      );
   }
   toString() {
     return `tab ${this.i}: ${this.fate}${this.fate === 'hang' || this.fate === 'away' ? ` ${this.ms} ms` : ''}`;
@@ -278,7 +281,7 @@ export const steps: fc.Arbitrary<Step>[] = [
   fc
     .tuple(
       tab,
-      some<Fate>('close', 'crash', 'close-cache', 'hang', 'hang', 'away', 'away', 'revalidate'),
+      some<Fate>('close', 'crash', 'close-cache', 'hang', 'hang', 'away', 'away', 'revalidate', 'cancel'),
       fc.integer({ min: 100, max: 12_000 }),
     )
     .map(([i, fate, ms]) => new Page(i, fate, ms)),

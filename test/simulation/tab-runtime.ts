@@ -14,6 +14,7 @@ export class TabRuntime {
   readonly #backlog: (() => void)[] = [];
   readonly #crash = new AbortController();
   #lifecycle: LifecycleHandlers | undefined;
+  #listening = false;
 
   get hung(): boolean {
     return this.#hung;
@@ -121,13 +122,25 @@ export class TabRuntime {
 
   watchLifecycle: WatchLifecycle = (handlers) => {
     this.#lifecycle = handlers;
-    return () => {
-      this.#lifecycle = undefined;
+    return {
+      stop: () => {
+        this.#lifecycle = undefined;
+        this.#listening = false;
+      },
+      locking: (busy) => {
+        this.#listening = busy;
+      },
     };
   };
 
-  /** Page lifecycle events, dispatched on the tab's thread. */
-  lifecycle(event: 'hide' | 'show' | 'revalidate'): void {
-    this.run(() => this.#lifecycle?.[event]());
+  /**
+   * Page lifecycle events, dispatched on the tab's thread; `beforeunload` only while the tab
+   * listens for it (R11: while it holds or waits for a lock).
+   */
+  lifecycle(event: 'hide' | 'show' | 'revalidate' | 'beforeunload'): void {
+    this.run(() => {
+      if (event !== 'beforeunload') this.#lifecycle?.[event]();
+      else if (this.#listening) this.#lifecycle?.hide(true);
+    });
   }
 }
