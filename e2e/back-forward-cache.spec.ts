@@ -13,8 +13,9 @@
 // Why a page was not restored comes from the engine (back-forward-cache-probe.ts): in Chromium
 // the DevTools protocol, e.g. UnloadHandlerExistsInMainFrame (an `unload` listener),
 // BroadcastChannel (a message arrived on an open channel while cached), WebLocks (another tab
-// asked for a lock the cached page held); in Firefox its own log. Firefox keeps no page with a Web
-// Lock (expectCacheOutcome): there the scenario checks that coming back costs nothing anyway.
+// asked for a lock the cached page held); in Firefox its own log (e.g. "has active Web Locks":
+// Firefox keeps no page that holds or waits for a Web Lock, and checks before `pagehide`, which
+// is why the library lets its locks go at `beforeunload`, R11).
 
 import type { Page } from '@playwright/test';
 import { type CacheProbe, goBack, probeBackForwardCache } from './back-forward-cache-probe';
@@ -116,28 +117,6 @@ function expectRestored(trip: Trip, who: string): void {
   ).toEqual([false, true]);
 }
 
-/**
- * Firefox 153 keeps no page that holds or waits for a Web Lock (its log: "has active Web Locks"),
- * and checks that before `pagehide`, the first moment the library may let go of its locks without
- * a `beforeunload` handler (which R11 forbids). Every tab of the app holds or waits for one (the
- * leader's lock, the queue for it, R21's use locks): there the tab loads anew instead, and the
- * scenario checks that this costs nothing either (a snapshot, one leader, no fetch).
- */
-function expectCacheOutcome(engine: EngineName, trip: Trip, who: string): 'restored' | 'loaded anew' {
-  if (engine !== 'firefox') {
-    expectRestored(trip, who);
-    return 'restored';
-  }
-  expect(trip.notRestored, `${who}: Firefox's reasons for not keeping it in the cache`).toEqual([
-    'has active Web Locks',
-  ]);
-  expect(
-    trip.shows.map((show) => show.persisted),
-    `${who}: loaded anew (one pageshow, not persisted)`,
-  ).toEqual([false]);
-  return 'loaded anew';
-}
-
 test.describe('back/forward cache (R22)', () => {
   test.beforeEach(async ({ context }) => {
     await context.addInitScript(recordPageshows);
@@ -158,7 +137,7 @@ test.describe('back/forward cache (R22)', () => {
   });
 
   for (const role of ['leader', 'follower'] as const) {
-    test(`a ${role} tab away longer than a poll comes back (from the cache where the engine keeps it): one leader, no fetch`, async ({
+    test(`a ${role} tab away longer than a poll comes back from the cache: one leader, no fetch`, async ({
       context,
       tabs,
       server,
@@ -190,11 +169,8 @@ test.describe('back/forward cache (R22)', () => {
       );
       note('away', `${role} away ${AWAY_MS} ms; requests while away ${requestsWhileAway}`);
 
-      const outcome = expectCacheOutcome(engine, trip, `the ${role} tab`);
-      note(
-        'cache',
-        `${role}: ${outcome}${trip.notRestored.length ? ` (${trip.notRestored.join('; ')})` : ''}`,
-      );
+      note('cache', `${role}: ${trip.notRestored.length ? trip.notRestored.join('; ') : 'restored'}`);
+      expectRestored(trip, `the ${role} tab`);
       expect(otherLedWhileAway, `while the ${role} was away, the other tab led`).toBe(true);
 
       // Back: exactly one leader again, both tabs serve the group's token, nothing fetched.
