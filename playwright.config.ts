@@ -15,14 +15,26 @@
 //     cache on (Playwright turns it off by default).
 // Firefox, after them (firefoxProjects): `firefox`, the core scenarios, and `firefox-bfcache`,
 // the same spec files against the built playground (docs/browsers.md).
+// WebKit, last (webkitProjects): `webkit` and `webkit-bfcache`, the same spec files in WebKitGTK's
+// MiniBrowser over classic WebDriver (e2e/webkit/), the built playground served through the lane's
+// proxy on the next port.
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { chromium, defineConfig, type LaunchOptions, type Project } from '@playwright/test';
+import {
+  chromium,
+  defineConfig,
+  type LaunchOptions,
+  type PlaywrightTestOptions,
+  type PlaywrightWorkerOptions,
+  type Project,
+} from '@playwright/test';
 import { FIREFOX_CACHE_LOG } from './e2e/back-forward-cache-probe';
 import { findChromium, findFirefox, systemSearch } from './e2e/browser';
 import { CHROMIUM_ARGS } from './e2e/chromium.mjs';
 import { letPlaywrightDriveFirefoxEsr } from './e2e/firefox-bidi.mjs';
+import type { WebKitLaneOption } from './e2e/webkit/lane';
+import { findWebKit } from './e2e/webkit/processes';
 
 const port = Number(process.env.E2E_PORT) || 5273;
 /** The built playground, served by `vite preview`: every project runs against it. */
@@ -54,16 +66,22 @@ const launchOptions: LaunchOptions = {
  * The Firefox lane: a stock Firefox (Debian's firefox-esr) over WebDriver BiDi, after the Chromium
  * projects. E2E_FIREFOX=0 leaves it out.
  */
-function firefoxProjects(): Project[] {
+/** The suite's own options (e2e/fixtures.ts). */
+type Options = { webkitLane: WebKitLaneOption | null };
+type LaneProject = Project<PlaywrightTestOptions, PlaywrightWorkerOptions & Options>;
+
+/** The projects named with --project, if any: a run of other lanes' projects needs no browser of this one. */
+const chosen = process.argv.flatMap((arg, i) =>
+  arg.startsWith('--project=')
+    ? [arg.slice('--project='.length)]
+    : arg === '--project'
+      ? [process.argv[i + 1] ?? '']
+      : [],
+);
+
+function firefoxProjects(): LaneProject[] {
   // A run of Chromium's projects only (`--project chromium`) needs no Firefox: the workers,
   // which load this file again, inherit the decision.
-  const chosen = process.argv.flatMap((arg, i) =>
-    arg.startsWith('--project=')
-      ? [arg.slice('--project='.length)]
-      : arg === '--project'
-        ? [process.argv[i + 1] ?? '']
-        : [],
-  );
   if (chosen.length > 0 && !chosen.some((name) => name.startsWith('firefox'))) process.env.E2E_FIREFOX = '0';
   if (process.env.E2E_FIREFOX === '0') return [];
   letPlaywrightDriveFirefoxEsr();
@@ -91,7 +109,23 @@ function firefoxProjects(): Project[] {
   ];
 }
 
-export default defineConfig({
+/**
+ * The WebKit lane: WebKitGTK's MiniBrowser (Debian's webkit2gtk-driver, under Xvfb), after the
+ * other lanes. E2E_WEBKIT=0 leaves it out.
+ */
+function webkitProjects(): LaneProject[] {
+  if (chosen.length > 0 && !chosen.some((name) => name.startsWith('webkit'))) process.env.E2E_WEBKIT = '0';
+  if (process.env.E2E_WEBKIT === '0') return [];
+  findWebKit();
+  const webkitLane: WebKitLaneOption = { target: builtURL, port: port + 1 };
+  const use = { webkitLane, baseURL: `http://localhost:${port + 1}` };
+  return [
+    { name: 'webkit', testMatch: sharedSpecs, grepInvert: logicOnly, use },
+    { name: 'webkit-bfcache', testMatch: bfcacheSpec, use },
+  ];
+}
+
+export default defineConfig<object, Options>({
   testDir: 'e2e',
   fullyParallel: false,
   workers: 1,
@@ -119,6 +153,7 @@ export default defineConfig({
       },
     },
     ...firefoxProjects(),
+    ...webkitProjects(),
   ],
   webServer: [
     {

@@ -11,6 +11,7 @@
 //        +> http://…/bench.html?… should be blocked from going into the BFCache
 //     Playwright's `page.goBack()` and `waitForURL()` never return in Firefox over BiDi when the
 //     page comes back from the cache, so Back is `history.back()` there.
+//   WebKit: no reasons at all (webkitProbe); Back is `history.back()` too.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -35,7 +36,16 @@ export async function probeBackForwardCache(
   context: BrowserContext,
   page: Page,
 ): Promise<CacheProbe> {
-  return engine === 'chromium' ? chromiumProbe(context, page) : firefoxProbe();
+  if (engine === 'chromium') return chromiumProbe(context, page);
+  return engine === 'firefox' ? firefoxProbe() : webkitProbe();
+}
+
+/**
+ * WebKit gives no reason (no DevTools protocol over WebDriver, no notRestoredReasons, no log of
+ * its decision in a release build): the page's own `pageshow` with `persisted` is all there is.
+ */
+function webkitProbe(): CacheProbe {
+  return { reset: () => {}, reasons: () => [] };
 }
 
 async function chromiumProbe(context: BrowserContext, page: Page): Promise<CacheProbe> {

@@ -125,7 +125,7 @@ test.describe('back/forward cache (R22)', () => {
   test('control: a same-origin page without the library is restored from the cache', async ({
     context,
     pageErrors,
-    browserName: engine,
+    engine,
   }) => {
     // The setup itself (the browser's flags, the built server, the probes): if this fails, the
     // library's tests below say nothing about the library.
@@ -142,7 +142,7 @@ test.describe('back/forward cache (R22)', () => {
       tabs,
       server,
       pageErrors,
-      browserName: engine,
+      engine,
     }) => {
       const { pages, leaderIndex, jti } = await tabs.openSettled(2, { path: '/bench.html' });
       const index = role === 'leader' ? leaderIndex : 1 - leaderIndex;

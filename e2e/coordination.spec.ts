@@ -6,13 +6,14 @@ import { note } from './note';
 import { cacheStats, leaderIndexes } from './page-state';
 import { recorded } from './recorder';
 import { maxRequests, usableLifeMs } from './request-budget';
+import { textOf } from './shown';
 import { LONG_TTL_S, SHORT_TTL_S } from './timing.mjs';
 import { elapse, expectOneLeader, expectSharedToken, watchTabs } from './waits';
 
 test('ten tabs elect one leader, share one token, and cost what one tab costs', async ({
   server,
   tabs,
-  browserName,
+  engine,
 }) => {
   test.setTimeout(150_000);
   await server.control({ ttlSeconds: SHORT_TTL_S });
@@ -20,7 +21,7 @@ test('ten tabs elect one leader, share one token, and cost what one tab costs', 
 
   // The first token request can come no earlier than the first tab: count from here.
   const started = Date.now();
-  const path = manyTabsPath(browserName);
+  const path = manyTabsPath(engine);
   const { pages, jti: firstJti } = await tabs.openSettled(10, { path });
   const opened = await server.stats();
   const openedAt = Date.now();
@@ -90,12 +91,12 @@ test('opening a tab costs nothing: it gets the token as a snapshot', async ({ se
   expect(before.requests, 'two tabs, one token request').toBe(1);
 
   const opened = await tabs.open();
-  await expect(opened.getByTestId('source')).toHaveText('snapshot');
-  await expect(opened.getByTestId('token-jti')).toHaveText(jti);
+  await expect.poll(() => textOf(opened, 'source')).toBe('snapshot');
+  await expect.poll(() => textOf(opened, 'token-jti')).toBe(jti);
   await expectSharedToken([...pages, opened]);
   await expectOneLeader([...pages, opened]);
   // Let the new tab run its first protected calls before counting.
-  await expect(opened.getByTestId('protected-ok')).not.toHaveText('0');
+  await expect.poll(() => textOf(opened, 'protected-ok')).not.toBe('0');
   await elapse(3 * 500);
 
   const after = await server.stats();
@@ -109,7 +110,7 @@ test('two browser contexts (two users) each have their own leader and never shar
   tabs,
   context,
   newUserContext,
-  browserName,
+  engine,
 }) => {
   test.setTimeout(90_000);
   await server.control({ ttlSeconds: SHORT_TTL_S });
@@ -117,7 +118,7 @@ test('two browser contexts (two users) each have their own leader and never shar
   // Same cache name in both: only the context separates them.
   const started = Date.now();
   // The bare app tab: what separates the contexts is the browser's, not the dashboard's.
-  const path = manyTabsPath(browserName);
+  const path = manyTabsPath(engine);
   const pagesA = await tabs.openMany(2, context, { path });
   const pagesB = await tabs.openMany(2, other, { path });
 

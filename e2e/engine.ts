@@ -11,19 +11,37 @@
 //     dashboards kept both cores of the test machine busy (the parent process alone at 113% CPU,
 //     page.evaluate taking seconds, answers late enough to cost spurious steals), so scenarios of
 //     many tabs open the bare app tab (/bench.html: the same cache and options, nothing drawn).
-//   Both: a frozen tab is a tab whose main thread is kept busy (freezeFor), which no engine can
+//   WebKit (WebKitGTK's MiniBrowser over classic WebDriver, webkit/): each tab has its own web
+//     process, but WebKitWebDriver ends the whole session when one dies ("session deleted because
+//     of page crash or hang", measured by killing it), so crash scenarios are skipped there. A
+//     command to a busy tab waits for it, and classic WebDriver runs one command at a time: the
+//     busy loop starts just after its command answers, and the lane holds that tab's commands
+//     until the thaw (webkit/page.ts); a hang the page starts on its own cannot be waited out
+//     that way (cannotHangFromInside).
+//   All: a frozen tab is a tab whose main thread is kept busy (freezeFor), which no engine can
 //     refuse.
 
 import type { BrowserContext, Page } from '@playwright/test';
+import { WebKitPage } from './webkit/page';
 
 export type EngineName = 'chromium' | 'firefox' | 'webkit';
 
 /** Why a scenario that crashes a tab cannot run in this engine; null when it can. */
 export function cannotCrash(engine: EngineName): string | null {
+  if (engine === 'webkit')
+    return 'WebKitWebDriver ends the whole session (every tab) when one tab’s web process dies';
   return engine === 'chromium'
     ? null
     : `${engine} over WebDriver BiDi has no way to crash one tab: about:crashcontent is refused ` +
         '(unsupported operation) and killing its content process kills the whole browser';
+}
+
+/** Why a scenario whose page hangs itself (at a moment of its own) cannot run in this engine; null when it can. */
+export function cannotHangFromInside(engine: EngineName): string | null {
+  return engine === 'webkit'
+    ? 'classic WebDriver runs one command at a time, and a command sent to a tab whose main thread ' +
+        'is busy waits for it: a hang the page starts on its own would hold up every other tab’s commands'
+    : null;
 }
 
 /** Kills `page`'s renderer with no unload and no goodbye: only the browser releases its locks. */
@@ -52,7 +70,21 @@ export async function readyToCrash(context: BrowserContext, page: Page): Promise
  * measured, its timers and Worker messages ran on at full rate and no 'freeze' event fired.
  * WebDriver BiDi has no such command at all.)
  */
-export function freezeFor(page: Page, ms: number): Promise<number> {
+export async function freezeFor(page: Page, ms: number): Promise<number> {
+  if (page instanceof WebKitPage) {
+    const start = await page.evaluate((ms) => {
+      const start = Date.now() + 20;
+      setTimeout(() => {
+        while (Date.now() < start + ms) {
+          // busy: nothing else runs in this tab
+        }
+      }, 20);
+      return start;
+    }, ms);
+    page.frozenUntil = start + ms;
+    await page.evaluate(() => 0); // answers after the thaw
+    return start;
+  }
   // Resolves, after the thaw, with the page's Date.now() when the freeze began: what the page did
   // until then (a fetch that was finishing when the command arrived) it did before the freeze.
   return page.evaluate((ms) => {

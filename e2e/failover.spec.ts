@@ -38,9 +38,9 @@ for (const how of ['closed', 'crashed'] as const) {
     server,
     tabs,
     context,
-    browserName,
+    engine,
   }) => {
-    test.skip(how === 'crashed' && cannotCrash(browserName) !== null, cannotCrash(browserName) ?? '');
+    test.skip(how === 'crashed' && cannotCrash(engine) !== null, cannotCrash(engine) ?? '');
     test.setTimeout(90_000);
     await server.control({ ttlSeconds: SHORT_TTL_S });
     const { pages, jti: jtiBefore } = await tabs.openSettled(3);

@@ -4,15 +4,16 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { recorded } from './recorder';
+import { attributeOf, click, textOf } from './shown';
 import { expectOneLeader } from './waits';
 
 test('another user signs in in one tab: every tab says so, once', async ({ tabs }) => {
   const { pages } = await tabs.openSettled(2);
   const switching = pages[1] as Page;
-  await switching.getByTestId('switch-user').click(); // the server now signs tokens for 'ada'
+  await click(switching, 'switch-user'); // the server now signs tokens for 'ada'
   for (const page of pages) {
-    await expect(page.getByTestId('identity')).toHaveText('ada');
-    await expect(page.getByTestId('identity')).toHaveAttribute('data-previous', 'user_demo');
+    await expect.poll(() => textOf(page, 'identity')).toBe('ada');
+    await expect.poll(() => attributeOf(page, 'identity', 'data-previous')).toBe('user_demo');
   }
   for (const page of pages) {
     const { identities } = await recorded(page);

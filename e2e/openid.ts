@@ -5,6 +5,7 @@ import type { Page } from '@playwright/test';
 import { expect } from './fixtures';
 import type { TestWindow } from './page-state';
 import type { PageWatch } from './page-watch';
+import { click } from './shown';
 
 /**
  * "Sign in with OpenID" in a dashboard tab: the code flow with PKCE through the provider's
@@ -13,12 +14,19 @@ import type { PageWatch } from './page-watch';
  */
 export async function signInWithOpenId(page: Page, pageErrors: PageWatch, login = 'ada'): Promise<void> {
   await pageErrors.navigating(page, async () => {
-    await page.getByTestId('sign-in-openid').click();
-    await page.locator('input[name=login]').fill(login);
-    await page.locator('input[name=password]').fill('any password');
-    await page.locator('button[type=submit]').click();
-    await page.waitForURL(/[?&]auth=oidc/);
-    await page.waitForFunction(() => (window as unknown as Partial<TestWindow>).tokenCache !== undefined);
+    await click(page, 'sign-in-openid');
+    await page.waitForFunction(() => document.querySelector('input[name=login]') !== null);
+    await page.evaluate((login) => {
+      const field = (name: string) => document.querySelector(`input[name=${name}]`) as HTMLInputElement;
+      field('login').value = login;
+      field('password').value = 'any password';
+      (document.querySelector('button[type=submit]') as HTMLButtonElement).click();
+    }, login);
+    await page.waitForFunction(
+      () =>
+        /[?&]auth=oidc/.test(location.search) &&
+        (window as unknown as Partial<TestWindow>).tokenCache !== undefined,
+    );
   });
 }
 

@@ -11,9 +11,11 @@ export class PageWatch {
   readonly entries: string[] = [];
   /** Per watched page: how many `navigating` scopes are open on it now. */
   readonly #pages = new WeakMap<Page, { onPurpose: number }>();
+  readonly #contexts: BrowserContext[] = [];
   #count = 0;
 
   async watchContext(context: BrowserContext, label: string): Promise<void> {
+    this.#contexts.push(context);
     await context.addInitScript(installRecorder);
     await context.addInitScript((mark: string) => {
       window.addEventListener('unhandledrejection', (event) => {
@@ -24,6 +26,11 @@ export class PageWatch {
     }, REJECTION_MARK);
     context.on('page', (page) => this.watchPage(page, label));
     for (const page of context.pages()) this.watchPage(page, label);
+  }
+
+  /** Collects what a context reports only when asked (the WebKit lane's pages: webkit/page.ts). */
+  async collect(): Promise<void> {
+    for (const context of this.#contexts) await (context as { flush?: () => Promise<void> }).flush?.();
   }
 
   watchPage(page: Page, label: string): void {

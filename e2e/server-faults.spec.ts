@@ -7,6 +7,7 @@ import { note } from './note';
 import { cacheStats, leaderIndexes, peekJtis, type TestWindow, tryGetToken } from './page-state';
 import { recorded } from './recorder';
 import { usableLifeMs } from './request-budget';
+import { click, isShown, textOf } from './shown';
 import { CUTOFF_S, LONG_TTL_S, POLL_MS, SHORT_TTL_S } from './timing.mjs';
 import { elapse, expectSharedToken } from './waits';
 
@@ -57,8 +58,8 @@ test('sign out everywhere while a refresh is in flight: no tab keeps or regains 
   expect(clearedAt - arrived, 'the clear came while the refresh was in flight').toBeLessThan(LATENCY_MS);
   await expect.poll(() => peekJtis(pages), { timeout: 2000 }).toEqual([null, null, null]);
   for (const page of pages) {
-    await expect(page.getByTestId('signed-out')).toBeVisible();
-    await expect(page.getByTestId('token-jti')).toHaveText('—');
+    await expect.poll(() => isShown(page, 'signed-out')).toBe(true);
+    await expect.poll(() => textOf(page, 'token-jti')).toBe('—');
   }
 
   // Let the slow answer come back (and more), then look again: nothing came back with it.
@@ -70,7 +71,7 @@ test('sign out everywhere while a refresh is in flight: no tab keeps or regains 
     const afterClear = log.tokens.filter((event) => event.at >= (log.clears[0]?.at ?? 0));
     expect(afterClear, `tab ${i}: token events after the clear`).toEqual([]);
     expect((await cacheStats(page)).keys, `tab ${i}: keys held`).toBe(0);
-    await expect(page.getByTestId('token-jti')).toHaveText('—');
+    await expect.poll(() => textOf(page, 'token-jti')).toBe('—');
   }
   expect(await server.requests(), 'no fetch after the clear').toBe(inFlight);
   const seenBeforeClear = [jtiBefore];
@@ -80,15 +81,15 @@ test('sign out everywhere while a refresh is in flight: no tab keeps or regains 
   // Sign in again: the next getToken fetches a brand-new token, once.
   await server.control({ latencyMs: 0, ttlSeconds: LONG_TTL_S });
   const signingIn = pages[0] as Page;
-  await signingIn.getByTestId('sign-in').click();
+  await click(signingIn, 'sign-in');
   await expect.poll(() => server.requests()).toBe(inFlight + 1);
-  await expect(signingIn.getByTestId('signed-out')).toBeHidden();
-  await expect(signingIn.getByTestId('token-jti')).not.toHaveText('—');
+  await expect.poll(() => isShown(signingIn, 'signed-out')).toBe(false);
+  await expect.poll(() => textOf(signingIn, 'token-jti')).not.toBe('—');
   const jtiAfter = await expectSharedToken(pages);
   // The others are signed in by the token the sign-in brought: no button pressed there.
   for (const page of pages) {
-    await expect(page.getByTestId('signed-out')).toBeHidden();
-    await expect(page.getByTestId('token-jti')).toHaveText(jtiAfter);
+    await expect.poll(() => isShown(page, 'signed-out')).toBe(false);
+    await expect.poll(() => textOf(page, 'token-jti')).toBe(jtiAfter);
   }
   expect(jtiAfter, 'a new token after signing in').not.toBe(jtiBefore);
   expect(seenBeforeClear, 'tokens from before the sign-out').not.toContain(jtiAfter);
@@ -163,7 +164,7 @@ test('server failing: stale tokens until the cutoff, then fetch_failed, never an
   }
   const unservableAfter = Math.max(...firstEmpty.values()) - failedAt;
   // Every tab's app sees fetch_failed (its getToken rejects), none an expired token.
-  for (const page of pages) await expect(page.getByTestId('last-error')).toHaveText('fetch_failed');
+  for (const page of pages) await expect.poll(() => textOf(page, 'last-error')).toBe('fetch_failed');
 
   // Keep failing for longer than a lifetime.
   await elapse(Math.max(0, failedAt + SHORT_TTL_S * 1000 + 1000 - Date.now()));
@@ -189,7 +190,7 @@ test('server failing: stale tokens until the cutoff, then fetch_failed, never an
     POLL_MS + 1000 + 1500,
   );
   expect(jtiAfter).not.toBe(jtiBefore);
-  for (const page of pages) await expect(page.getByTestId('last-error')).toHaveText('');
+  for (const page of pages) await expect.poll(() => textOf(page, 'last-error')).toBe('');
   expect((await server.stats()).rejected, 'protected calls refused').toBe(0);
 });
 
@@ -213,7 +214,7 @@ test('server answering garbage: invalid_token surfaces, nothing is cached or bro
   }
   expect(await server.requests(), 'the garbage was fetched').toBeGreaterThan(requestsBefore);
   const leader = pages[leaderIndex] as Page;
-  await expect(leader.getByTestId('last-error')).toHaveText('invalid_token');
+  await expect.poll(() => textOf(leader, 'last-error')).toBe('invalid_token');
   expect((await recorded(leader)).errors.map((event) => event.code)).toContain('invalid_token');
 
   // A few polls later still nothing is held anywhere, and nothing was broadcast.
@@ -229,7 +230,7 @@ test('server answering garbage: invalid_token surfaces, nothing is cached or bro
       log.tokens.filter((event) => event.at >= (log.clears[0]?.at ?? 0)),
       `tab ${i}: token events after the clear`,
     ).toEqual([]);
-    await expect(page.getByTestId('token-jti')).toHaveText('—');
+    await expect.poll(() => textOf(page, 'token-jti')).toBe('—');
   }
   expect(await leaderIndexes(pages)).toEqual([leaderIndex]);
   expect((await server.stats()).rejected).toBe(0);

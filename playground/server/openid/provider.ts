@@ -14,8 +14,9 @@
 // The token server's counters and history see it: every refresh-token grant is a token request
 // (counted per key, once the provider has answered and before /api/control's latency holds the
 // answer back, so a refresh that reached it has used its refresh token up), `grant.revoked` is a
-// reuse, and a code exchanged is a sign-in. The issuer is the origin of the first request that
-// reaches /oidc (the page's `Host`: the dev server's port, or the preview's).
+// reuse, and a code exchanged is a sign-in. The issuer is the origin the page is served on (the
+// request's `Host`: the dev server's port, the preview's, or the e2e WebKit lane's proxy): one
+// provider per origin, at most MAX_ORIGINS, sharing storage, signing key and counters.
 
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -57,12 +58,15 @@ async function signingJwk(): Promise<JWK> {
   };
 }
 
+/** How many origins (Host headers) get a provider: a client can't make the server grow. */
+const MAX_ORIGINS = 4;
+
 export function createOpenIdProvider(options: OpenIdOptions): OpenIdProvider {
   const { control, counters, history, now, sleep } = options;
   const storage = createOpenIdStorage(now, () => control.reuseGraceSeconds);
   const jwk = signingJwk();
   jwk.catch(() => {});
-  let handler: Promise<(req: IncomingMessage, res: ServerResponse) => void> | undefined;
+  const handlers = new Map<string, Promise<(req: IncomingMessage, res: ServerResponse) => void>>();
 
   async function create(origin: string): Promise<Provider> {
     const key = await jwk;
@@ -165,7 +169,17 @@ export function createOpenIdProvider(options: OpenIdOptions): OpenIdProvider {
 
   return {
     async handle(req, res) {
-      handler ??= create(`http://${req.headers.host ?? 'localhost'}`).then((made) => made.callback());
+      const host = req.headers.host ?? 'localhost';
+      let handler = handlers.get(host);
+      if (!handler) {
+        if (handlers.size >= MAX_ORIGINS) {
+          res.writeHead(421, { 'content-type': 'text/plain' });
+          res.end(`The playground's OpenID Provider serves at most ${MAX_ORIGINS} origins`);
+          return;
+        }
+        handler = create(`http://${host}`).then((made) => made.callback());
+        handlers.set(host, handler);
+      }
       const callback = await handler;
       // Mounted at /oidc: the provider sees the path below it, and finds its mount point in
       // originalUrl (as under Express or Connect).

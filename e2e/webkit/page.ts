@@ -1,0 +1,164 @@
+// A tab of the WebKit lane, with the part of Playwright's `Page` the shared scenarios use
+// (evaluate, waitForFunction, goto, close, events), over classic WebDriver (session.ts). What it
+// cannot do the way Playwright does is said where it is done:
+//   - evaluate: the function is sent as source, as Playwright does; a result that is not there
+//     within 50 ms is polled for, so that a page awaiting a slow promise blocks no other tab;
+//   - a busy main thread (a hung tab, engine.ts's freezeFor) answers no command: commands for a
+//     page frozen on purpose wait until its thaw before they are sent;
+//   - events: 'close' (its own), 'pageerror' and 'console' (the page's uncaught errors
+//     and rejections, recorded by an init script and read by `flush`); no 'framenavigated', so
+//     the WebKit lane does not detect a reload.
+
+import { sleep } from './processes';
+import type { Session } from './session';
+
+type Listener = (value: unknown) => void;
+
+/** Runs `fn(arg)` in the page; answers within 50 ms, or with the slot where the answer will be. */
+const START = `
+const [source, arg, done] = arguments;
+const slots = (window.__e2eSlots ??= new Map());
+const id = Math.random().toString(36).slice(2);
+let answered = false;
+const answer = (result) => { if (answered) slots.set(id, result); else { answered = true; done(result); } };
+Promise.resolve()
+  .then(() => (0, eval)('(' + source + ')')(arg))
+  .then(
+    (value) => answer({ value: value === undefined ? null : value, undefined: value === undefined }),
+    (error) => answer({ error: String((error && error.stack) || error) }),
+  );
+setTimeout(() => { if (!answered) { answered = true; done({ pending: id }); } }, 50);`;
+
+const POLL = `const slots = window.__e2eSlots; const r = slots && slots.get(arguments[0]);
+if (r) slots.delete(arguments[0]); return r || null;`;
+
+interface Answer {
+  value?: unknown;
+  undefined?: boolean;
+  error?: string;
+  pending?: string;
+}
+
+export class WebKitPage {
+  readonly #session: Session;
+  readonly #handle: string;
+  readonly #baseURL: string;
+  readonly #listeners = new Map<string, Set<Listener>>();
+  #url = 'about:blank';
+  #closed = false;
+  /** Until when (Date.now()) the page's main thread is kept busy on purpose. */
+  frozenUntil = 0;
+
+  constructor(session: Session, handle: string, baseURL: string) {
+    this.#session = session;
+    this.#handle = handle;
+    this.#baseURL = baseURL;
+  }
+
+  async #run<T>(command: Parameters<Session['run']>[1]): Promise<T> {
+    const wait = this.frozenUntil - Date.now();
+    if (wait > 0) await sleep(wait);
+    if (this.#closed) throw new Error('Target page, context or browser has been closed');
+    return (await this.#session.run(this.#handle, command)) as T;
+  }
+
+  async evaluate<R, A>(fn: ((arg: A) => R | Promise<R>) | string, arg?: A): Promise<R> {
+    const source = typeof fn === 'string' ? `() => (${fn})` : fn.toString();
+    let answer = await this.#run<Answer>((d) => d.executeAsyncScript(START, source, arg ?? null));
+    while (answer.pending !== undefined) {
+      await sleep(25);
+      const id = answer.pending;
+      answer = (await this.#run<Answer | null>((d) => d.executeScript(POLL, id))) ?? { pending: id };
+    }
+    if (answer.error !== undefined) throw new Error(`page.evaluate: ${answer.error}`);
+    return (answer.undefined ? undefined : answer.value) as R;
+  }
+
+  async waitForFunction<A>(
+    fn: (arg: A) => unknown,
+    arg?: A,
+    options: { polling?: number | 'raf'; timeout?: number } = {},
+  ): Promise<void> {
+    const end = Date.now() + (options.timeout || 30_000);
+    const every = typeof options.polling === 'number' ? options.polling : 50;
+    for (;;) {
+      if (await this.evaluate(fn, arg as A)) return;
+      if (Date.now() > end) throw new Error(`page.waitForFunction: timed out after ${options.timeout} ms`);
+      await sleep(every);
+    }
+  }
+
+  async goto(url: string): Promise<null> {
+    const absolute = new URL(url, this.#baseURL).href;
+    await this.#run((d) => d.get(absolute));
+    this.#url = absolute;
+    return null;
+  }
+
+  url(): string {
+    return this.#url;
+  }
+
+  isClosed(): boolean {
+    return this.#closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#session.closeTab(this.#handle);
+    this.#closed = true;
+    this.emit('close', this);
+  }
+
+  /** Reads the page's uncaught errors and rejections (recorded by the lane's init script) as events. */
+  async flush(): Promise<void> {
+    if (this.#closed) return;
+    const errors = await this.evaluate(() => {
+      const w = window as unknown as { __e2eErrors?: { kind: string; text: string }[] };
+      return (w.__e2eErrors ?? []).splice(0);
+    }).catch(() => []);
+    for (const { kind, text } of errors) {
+      if (kind === 'error') this.emit('pageerror', Object.assign(new Error(text), { name: 'Error' }));
+      else this.emit('console', { type: () => 'error', text: () => text });
+    }
+  }
+
+  on(event: string, listener: Listener): this {
+    const set = this.#listeners.get(event) ?? new Set();
+    set.add(listener);
+    this.#listeners.set(event, set);
+    return this;
+  }
+
+  waitForEvent(event: string): Promise<unknown> {
+    return new Promise((resolve) => {
+      const once: Listener = (value) => {
+        this.#listeners.get(event)?.delete(once);
+        resolve(value);
+      };
+      this.on(event, once);
+    });
+  }
+
+  emit(event: string, value: unknown): void {
+    for (const listener of [...(this.#listeners.get(event) ?? [])]) listener(value);
+  }
+
+  mainFrame(): object {
+    return this;
+  }
+
+  /** A data-testid element, for the two things the shared helpers do with one: read it, click it. */
+  getByTestId(id: string): { textContent(): Promise<string | null>; click(): Promise<void> } {
+    const find = `[data-testid="${id}"]`;
+    return {
+      textContent: () => this.evaluate((s) => document.querySelector(s)?.textContent ?? null, find),
+      click: () =>
+        this.evaluate((s) => {
+          const el = document.querySelector(s);
+          if (!(el instanceof HTMLElement)) throw new Error(`no element ${s}`);
+          el.click();
+        }, find),
+    };
+  }
+}
