@@ -36,6 +36,13 @@ export function cannotCrash(engine: EngineName): string | null {
         '(unsupported operation) and killing its content process kills the whole browser';
 }
 
+/** Why a scenario cannot have the user dismiss a `beforeunload` prompt in this engine; null when it can. */
+export function cannotDismissPrompt(engine: EngineName): string | null {
+  return engine === 'webkit'
+    ? 'the lane clicks by script, which gives the page no user activation, and a page without it gets no beforeunload prompt'
+    : null;
+}
+
 /** Why a scenario whose page hangs itself (at a moment of its own) cannot run in this engine; null when it can. */
 export function cannotHangFromInside(engine: EngineName): string | null {
   return engine === 'webkit'
