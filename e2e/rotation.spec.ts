@@ -5,10 +5,11 @@
 // the OpenID Provider (openid.spec.ts; the same tabs against this server are table 8 of
 // `npm run bench`, 0 reuses). Here: what no client can prevent, a crash with a refresh in flight.
 
+import type { Page } from '@playwright/test';
 import { crashTab } from './engine';
 import { expect, test } from './fixtures';
 import { note } from './note';
-import { nextTokenCodes } from './page-state';
+import { leaderIndexes, nextTokenCodes } from './page-state';
 import { recorded } from './recorder';
 import { signIn } from './server-api';
 import { SHORT_TTL_S } from './timing.mjs';
@@ -23,20 +24,25 @@ test('rotation: a leader that crashes with its refresh in flight signs the user 
 }) => {
   test.setTimeout(90_000);
   // The crash must land while the answer is held back. (On a loaded machine, d4bdf0d, it once
-  // did not: no reuse. 3 s instead then failed its very first token in 10 s, at 9abbcb9: the
-  // scenario's margins under load are a finding of issue 18's note, not settled here.)
+  // did not: no reuse. The same happened to the OpenID twin of this scenario in a later run: the
+  // tab chosen as leader at the start had handed over meanwhile, so the leader is now asked for
+  // once the refresh is at the server.)
   const latencyMs = 2_000;
   await server.control({ ttlSeconds: SHORT_TTL_S, rotation: true, latencyMs });
   await signIn(context);
-  const { pages, leader } = await tabs.openSettled(3);
-  const rest = pages.filter((p) => p !== leader);
+  const { pages } = await tabs.openSettled(3);
 
   // Wait for the leader's next refresh to reach the server (counted on arrival, rotated there),
-  // then crash the leader while the answer, with the new cookie, is still held back.
+  // then crash the leader (the tab leading now: that refresh is its) while the answer, with the
+  // new cookie, is still held back.
   const before = await server.requests();
   await expect
     .poll(() => server.requests(), { timeout: 2 * LIFETIME_MS, intervals: [25] })
     .toBeGreaterThan(before);
+  const leading = await leaderIndexes(pages);
+  expect(leading, 'one tab leads, the one whose refresh is at the server').toHaveLength(1);
+  const leader = pages[leading[0] as number] as Page;
+  const rest = pages.filter((p) => p !== leader);
   await crashTab(context, leader);
   await expectOneLeader(rest);
 
