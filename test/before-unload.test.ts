@@ -78,7 +78,8 @@ describe('R11: a navigation that does not happen', () => {
     expect(tabs.server.requests).toBe(1);
   });
 
-  it('a call waiting when the navigation began settles within one poll interval, with nothing else to wake the tab', async () => {
+  /** A follower tab with a getToken pending (the leader's fetch takes 1 s) when its navigation begins. */
+  async function navigatingWithACallPending() {
     const page = fakeLifecycle();
     open();
     await pass(200);
@@ -88,6 +89,11 @@ describe('R11: a navigation that does not happen', () => {
     const pending = tab.getToken();
     await pass(100);
     page.beforeUnload();
+    return { page, pending };
+  }
+
+  it('a call waiting when the navigation began settles within one poll interval, with nothing else to wake the tab', async () => {
+    const { pending } = await navigatingWithACallPending();
     // The leader's answer arrives while this tab is out of the group; it stays, and rejoins.
     await pass(5_000 + 1_000);
     const state = await settledNow(pending);
@@ -97,18 +103,11 @@ describe('R11: a navigation that does not happen', () => {
   });
 
   it('pagehide after beforeunload: the page went after all, and only pageshow brings it back', async () => {
-    const page = fakeLifecycle();
-    open();
-    await pass(200);
-    const tab = open({}, { watchLifecycle: page.watch });
-    await pass(200);
-    tabs.server.latencyMs = 1_000;
+    const { page, pending } = await navigatingWithACallPending();
     let settled = false;
-    void tab.getToken().finally(() => {
+    void pending.finally(() => {
       settled = true;
     });
-    await pass(100);
-    page.beforeUnload();
     page.hide();
     await pass(20_000);
     expect(settled, 'in the back/forward cache nothing runs: no timer brought it back').toBe(false);

@@ -50,22 +50,20 @@ export const watchLifecycle: WatchLifecycle = (handlers) => {
     if (busy) win?.addEventListener('beforeunload', onBeforeUnload);
     else win?.removeEventListener('beforeunload', onBeforeUnload);
   };
-  doc?.addEventListener('visibilitychange', onVisibility);
-  doc?.addEventListener('freeze', onHide);
-  doc?.addEventListener('resume', onResume);
-  win?.addEventListener('online', onOnline);
-  win?.addEventListener('pagehide', onHide);
-  win?.addEventListener('pageshow', onShow);
+  const listeners: [EventTarget | undefined, string, EventListener][] = [
+    [doc, 'visibilitychange', onVisibility],
+    [doc, 'freeze', onHide],
+    [doc, 'resume', onResume],
+    [win, 'online', onOnline],
+    [win, 'pagehide', onHide],
+    [win, 'pageshow', onShow as EventListener],
+  ];
+  for (const [target, type, listener] of listeners) target?.addEventListener(type, listener);
   return {
     locking,
     stop() {
       locking(false);
-      doc?.removeEventListener('visibilitychange', onVisibility);
-      doc?.removeEventListener('freeze', onHide);
-      doc?.removeEventListener('resume', onResume);
-      win?.removeEventListener('online', onOnline);
-      win?.removeEventListener('pagehide', onHide);
-      win?.removeEventListener('pageshow', onShow);
+      for (const [target, type, listener] of listeners) target?.removeEventListener(type, listener);
     },
   };
 };
