@@ -56,8 +56,8 @@ const logicOnly =
   /server answering garbage|server failing|a token server whose clock steps a day ahead|another user signs in|1,000 malformed messages|OpenID Provider, the baseline|OpenID Provider: a leader that goes with its refresh/;
 /**
  * Shared scenarios the Firefox lane leaves out since WebKit is the third lane, to keep CI under 15
- * minutes (docs/browsers.md): each still runs in Chromium and in WebKit, or (the two hangs inside
- * a page, which WebKit's lane cannot make) in Chromium. Firefox keeps what is its own: two
+ * minutes (docs/browsers.md): each still runs in Chromium and in WebKit, or (the fetching tab
+ * hung, which WebKit's lane cannot make) in Chromium. Firefox keeps what is its own: two
  * browsers of several tabs, the leader closed and frozen, leader reasons, the three workers, the
  * navigation that does not happen, the back/forward cache. Left out, with their Firefox times in
  * the CI run at 9f99cbf: ten tabs 50 s, the fetching tab hung 30 s, sign-out during a refresh

@@ -16,8 +16,8 @@
 //     of page crash or hang", measured by killing it), so crash scenarios are skipped there. A
 //     command to a busy tab waits for it, and classic WebDriver runs one command at a time: the
 //     busy loop starts just after its command answers, and the lane holds that tab's commands
-//     until the thaw (webkit/page.ts); a hang the page starts on its own cannot be waited out
-//     that way (cannotHangFromInside).
+//     until the thaw (webkit/page.ts); a hang the page starts when it chooses (once its fetch is
+//     in flight) cannot be waited out that way (cannotHangFromInside).
 //   All: a frozen tab is a tab whose main thread is kept busy (freezeFor), which no engine can
 //     refuse.
 
@@ -43,11 +43,14 @@ export function cannotDismissPrompt(engine: EngineName): string | null {
     : null;
 }
 
-/** Why a scenario whose page hangs itself (at a moment of its own) cannot run in this engine; null when it can. */
+/**
+ * Why a scenario whose page hangs itself at a moment of its own (not `freezeFor`'s, which the lane
+ * knows) cannot run in this engine; null when it can.
+ */
 export function cannotHangFromInside(engine: EngineName): string | null {
   return engine === 'webkit'
     ? 'classic WebDriver runs one command at a time, and a command sent to a tab whose main thread ' +
-        'is busy waits for it: a hang the page starts on its own would hold up every other tab’s commands'
+        'is busy waits for it: a hang the page starts when it chooses would hold up every other tab’s commands'
     : null;
 }
 
@@ -69,6 +72,9 @@ export async function readyToCrash(context: BrowserContext, page: Page): Promise
   };
 }
 
+/** A freeze as the page runs it: busy for `ms`, after telling the channel `mark`; returns when it began. */
+type Freeze = (args: { ms: number; mark: string | null }) => number;
+
 /**
  * Freezes `page` for `ms`: its main thread runs nothing else meanwhile (no timer, no message, no
  * lock callback), while it keeps its Web Locks; what piled up runs when it thaws. That is a frozen
@@ -77,31 +83,29 @@ export async function readyToCrash(context: BrowserContext, page: Page): Promise
  * measured, its timers and Worker messages ran on at full rate and no 'freeze' event fired.
  * WebDriver BiDi has no such command at all.)
  */
-export async function freezeFor(page: Page, ms: number): Promise<number> {
-  if (page instanceof WebKitPage) {
-    const start = await page.evaluate((ms) => {
-      const start = Date.now() + 20;
-      setTimeout(() => {
-        while (Date.now() < start + ms) {
-          // busy: nothing else runs in this tab
-        }
-      }, 20);
-      return start;
-    }, ms);
-    page.frozenUntil = start + ms;
-    await page.evaluate(() => 0); // answers after the thaw
-    return start;
-  }
+export async function freezeFor(page: Page, ms: number, mark?: string): Promise<number> {
   // Resolves, after the thaw, with the page's Date.now() when the freeze began: what the page did
   // until then (a fetch that was finishing when the command arrived) it did before the freeze.
-  return page.evaluate((ms) => {
+  // With `mark`, the page tells the BroadcastChannel of that name when, in the same task: the
+  // message leaves while the page is already stuck (hardening-probes.ts's hangSeen).
+  const freeze: Freeze = ({ ms, mark }) => {
     const start = Date.now();
-    const end = start + ms;
-    while (Date.now() < end) {
+    if (mark !== null) {
+      const channel = new BroadcastChannel(mark);
+      channel.postMessage(start);
+      channel.close();
+    }
+    while (Date.now() < start + ms) {
       // busy: nothing else runs in this tab
     }
     return start;
-  }, ms);
+  };
+  if (!(page instanceof WebKitPage)) return page.evaluate(freeze, { ms, mark: mark ?? null });
+  // WebKit's lane: the freeze starts just after its command answers; the lane holds this tab's
+  // commands until the thaw, then asks it when the freeze began.
+  const startsBy = await page.startSoon(freeze, { ms, mark: mark ?? null }, 20);
+  page.frozenUntil = startsBy + ms;
+  return Number(await page.laterResult());
 }
 
 /** The page a scenario of many tabs opens in this engine (see the top of this file): the bare app tab. */

@@ -5,6 +5,7 @@
 
 import { type APIRequestContext, expect, type Page } from '@playwright/test';
 import type { ServerHistory } from '../playground/server/contract';
+import { freezeFor } from './engine';
 import type { TestWindow } from './page-state';
 
 /** What a page under these probes has on `window`, besides the cache. */
@@ -53,23 +54,12 @@ export function hangSeen(watcher: Page): Promise<number> {
 }
 
 /**
- * Hangs `page` for `ms` as engine.ts's freezeFor does (its main thread busy: it keeps its Web
- * Locks, runs nothing else, and what piled up runs when it thaws), after telling the watchers of
- * `mark` in the same task: the message leaves while the page is already stuck.
+ * Hangs `page` for `ms` (engine.ts's freezeFor: its main thread busy, it keeps its Web Locks,
+ * runs nothing else, and what piled up runs when it thaws), after telling the watchers of `mark`
+ * in the same task: the message leaves while the page is already stuck.
  */
-export function hangFor(page: Page, ms: number, mark: string): Promise<void> {
-  return page.evaluate(
-    ({ ms, mark }) => {
-      const channel = new BroadcastChannel(mark);
-      channel.postMessage(Date.now());
-      const end = Date.now() + ms;
-      while (Date.now() < end) {
-        // busy: nothing else runs in this tab
-      }
-      channel.close();
-    },
-    { ms, mark },
-  );
+export async function hangFor(page: Page, ms: number, mark: string): Promise<void> {
+  await freezeFor(page, ms, mark);
 }
 
 /**

@@ -29,6 +29,12 @@ Promise.resolve()
   );
 setTimeout(() => { if (!answered) { answered = true; done({ pending: id }); } }, 50);`;
 
+/** Runs `fn(arg)` `delay` ms after this command answers, keeping its result; answers when that will be. */
+const LATER = `const [source, arg, delay] = arguments;
+const fn = (0, eval)('(' + source + ')');
+setTimeout(() => { window.__e2eLater = fn(arg); }, delay);
+return Date.now() + delay;`;
+
 const POLL = `const slots = window.__e2eSlots; const r = slots && slots.get(arguments[0]);
 if (r) slots.delete(arguments[0]); return r || null;`;
 
@@ -72,6 +78,18 @@ export class WebKitPage {
     }
     if (answer.error !== undefined) throw new Error(`page.evaluate: ${answer.error}`);
     return (answer.undefined ? undefined : answer.value) as R;
+  }
+
+  /**
+   * Starts `fn(arg)` `delayMs` after the command answers, so that a busy loop holds no command up;
+   * resolves with when it starts (the page's Date.now()). `laterResult` reads what it returned.
+   */
+  startSoon<A>(fn: (arg: A) => unknown, arg: A, delayMs: number): Promise<number> {
+    return this.#run((d) => d.executeScript(LATER, fn.toString(), arg, delayMs));
+  }
+
+  laterResult(): Promise<unknown> {
+    return this.evaluate(() => (window as unknown as { __e2eLater?: unknown }).__e2eLater);
   }
 
   async waitForFunction<A>(
