@@ -110,6 +110,10 @@ export async function goBack(engine: EngineName, page: Page, url: string): Promi
     return;
   }
   // Nor does waitForURL for a restored page: the tab itself is asked where it is.
-  await page.evaluate(() => history.back());
+  // Deferred, so that the command's answer leaves before the document does (WebKit's lane once
+  // got an error with no message from a `history.back()` answered as the page went).
+  await page.evaluate(() => {
+    setTimeout(() => history.back(), 0);
+  });
   await page.waitForFunction((url) => location.href === url, url, { polling: 50 });
 }

@@ -1,8 +1,8 @@
 // R11: a tab lets its locks go at `beforeunload` (Firefox keeps no page that holds or waits for a
 // Web Lock, and decides before `pagehide`), but a navigation that starts does not always happen:
 // another `beforeunload` listener asks the user, who stays; a link turns out to be a download.
-// Then no `pagehide` follows, and the tab must come back by itself: at its next use (the bare app
-// tab reads its token once a second) it rejoins, as a follower, with the group's token, and the
+// Then no `pagehide` follows, and the tab must come back by itself: a poll after its next use (the
+// bare app tab reads its token once a second) it rejoins, as a follower, with the group's token, and the
 // group has one leader and fetches nothing. That the other tab took over first shows the tab did
 // let go at `beforeunload`: without the listener, a navigation that does not happen changes nothing.
 
@@ -35,7 +35,7 @@ async function expectRejoined(pages: Page[], stayed: Page, other: Page, jti: str
   note('stayed', `the other tab led ${tookOverMs} ms after the navigation began; the tab rejoined`);
 }
 
-test('a navigation that turns into a download: the leader lets go at beforeunload, stays, and rejoins at its next read; one leader, no fetch', async ({
+test('a navigation that turns into a download: the leader lets go at beforeunload, stays, and rejoins after its next read; one leader, no fetch', async ({
   tabs,
   server,
   pageErrors,
@@ -51,7 +51,7 @@ test('a navigation that turns into a download: the leader lets go at beforeunloa
   expect(await server.requests(), 'token requests').toBe(0);
 });
 
-test('a navigation the user cancels at another listener’s prompt: the leader lets go at beforeunload, stays, and rejoins at its next read; one leader, no fetch', async ({
+test('a navigation the user cancels at another listener’s prompt: the leader lets go at beforeunload, stays, and rejoins after its next read; one leader, no fetch', async ({
   tabs,
   server,
   pageErrors,

@@ -59,7 +59,7 @@ describe('R11: the beforeunload listener', () => {
 });
 
 describe('R11: a navigation that does not happen', () => {
-  it('the leader hands over at beforeunload; staying, it rejoins at its next use as a follower, with no fetch', async () => {
+  it('the leader hands over at beforeunload; staying, it rejoins a poll after its next use, as a follower, with no fetch', async () => {
     const page = fakeLifecycle();
     const leader = open({}, { watchLifecycle: page.watch });
     await pass(200);
@@ -72,10 +72,26 @@ describe('R11: a navigation that does not happen', () => {
     expect(leaders(others), 'a follower took over at once').toHaveLength(1);
     // No pagehide follows: the prompt was cancelled. The app reads a token again.
     await pass(10_000);
-    expect(await across(leader.getToken(), 200)).toBe(token);
+    expect(await across(leader.getToken(), 5_000 + 200)).toBe(token);
     expect(page.listening, 'back in the group, waiting for the leader lock').toBe(true);
     expect(leaders([leader, ...others])).toHaveLength(1);
     expect(tabs.server.requests).toBe(1);
+  });
+
+  it('a read between beforeunload and pagehide asks for no lock again: the page goes without one (Firefox checks just before pagehide)', async () => {
+    const page = fakeLifecycle();
+    const tab = open({}, { watchLifecycle: page.watch });
+    await pass(200);
+    open();
+    await pass(200);
+    await across(tab.getToken(), 100);
+    page.beforeUnload();
+    void tab.getToken().catch(() => {}); // the app reads while the next page is on its way
+    await pass(100);
+    expect(page.listening, 'no lock asked for between beforeunload and pagehide').toBe(false);
+    page.hide();
+    await pass(10_000);
+    expect(page.listening, 'gone: nothing rejoined').toBe(false);
   });
 
   /** A follower tab with a getToken pending (the leader's fetch takes 1 s) when its navigation begins. */

@@ -14,13 +14,20 @@ import type { Session } from './session';
 
 type Listener = (value: unknown) => void;
 
-/** Runs `fn(arg)` in the page; answers within 50 ms, or with the slot where the answer will be. */
+/**
+ * Runs `fn(arg)` in the page; answers within 50 ms, or with the slot where the answer will be (a
+ * slot the document does not have, when polled, means the page navigated meanwhile).
+ */
 const START = `
 const [source, arg, done] = arguments;
 const slots = (window.__e2eSlots ??= new Map());
 const id = Math.random().toString(36).slice(2);
+slots.set(id, null);
 let answered = false;
-const answer = (result) => { if (answered) slots.set(id, result); else { answered = true; done(result); } };
+const answer = (result) => {
+  if (answered) { slots.set(id, result); return; }
+  answered = true; slots.delete(id); done(result);
+};
 Promise.resolve()
   .then(() => (0, eval)('(' + source + ')')(arg))
   .then(
@@ -35,14 +42,16 @@ const fn = (0, eval)('(' + source + ')');
 setTimeout(() => { window.__e2eLater = fn(arg); }, delay);
 return Date.now() + delay;`;
 
-const POLL = `const slots = window.__e2eSlots; const r = slots && slots.get(arguments[0]);
-if (r) slots.delete(arguments[0]); return r || null;`;
+const POLL = `const slots = window.__e2eSlots; const id = arguments[0];
+if (!slots || !slots.has(id)) return { lost: true };
+const r = slots.get(id); if (r) slots.delete(id); return r;`;
 
 interface Answer {
   value?: unknown;
   undefined?: boolean;
   error?: string;
   pending?: string;
+  lost?: boolean;
 }
 
 export class WebKitPage {
@@ -76,6 +85,7 @@ export class WebKitPage {
       const id = answer.pending;
       answer = (await this.#run<Answer | null>((d) => d.executeScript(POLL, id))) ?? { pending: id };
     }
+    if (answer.lost) throw new Error('page.evaluate: the page navigated while it ran (its context is gone)');
     if (answer.error !== undefined) throw new Error(`page.evaluate: ${answer.error}`);
     return (answer.undefined ? undefined : answer.value) as R;
   }
@@ -100,7 +110,8 @@ export class WebKitPage {
     const end = Date.now() + (options.timeout || 30_000);
     const every = typeof options.polling === 'number' ? options.polling : 50;
     for (;;) {
-      if (await this.evaluate(fn, arg as A)) return;
+      // As Playwright's, it outlives a navigation: a context gone meanwhile is asked again.
+      if (await this.evaluate(fn, arg as A).catch(() => false)) return;
       if (Date.now() > end) throw new Error(`page.waitForFunction: timed out after ${options.timeout} ms`);
       await sleep(every);
     }
