@@ -42,7 +42,7 @@ const builtURL = `http://localhost:${port}`;
 const playgroundConfig = '--config playground/vite.config.ts';
 
 const bfcacheSpec = /back-forward-cache\.spec\.ts$/;
-/** The scenarios the Firefox lane runs too (issues 12, 20): the same spec files, the same code. */
+/** The scenarios the Firefox and WebKit lanes run too (issues 12, 17, 20): the same spec files, the same code. */
 const sharedSpecs =
   /(coordination|failover|hardening|hostile-messages|server-faults|identity|workers|openid|cancelled-navigation)\.spec\.ts$/;
 /**
