@@ -4,7 +4,6 @@ import type { Entry, Reading } from '../core/store.js';
 import { clearedError, closedError, leftError, type TokenCacheError, ttlTooShortError } from '../errors.js';
 import type { Lifecycle, WatchLifecycle } from '../platform/lifecycle.js';
 import { countingLocks } from '../platform/locks.js';
-import type { Cancel } from '../platform/timers.js';
 import { encode } from '../wire/protocol.js';
 import type { OpenTransport, Transport } from '../wire/transport.js';
 import { Answers } from './answers.js';
@@ -48,11 +47,6 @@ export class Coordinator {
   readonly #openTransport: OpenTransport;
   readonly #canLead: boolean;
   readonly #lifecycle: Lifecycle;
-  /**
-   * Away since a `beforeunload` the page may yet survive (R11), and the timer that rejoins once
-   * the page is evidently staying (#stay); undefined when not.
-   */
-  #mayStay: { timer?: Cancel } | undefined;
   #transport: Transport | undefined;
   readonly #resolver: Resolver;
   /** Seeds being checked, by key: a miss of the key waits for its seed (R31) before it fetches. */
@@ -71,7 +65,7 @@ export class Coordinator {
     this.#openTransport = deps.openTransport;
     this.#canLead = deps.canLead;
     this.#session = new Session(deps.clock.now().wall, deps.tabId);
-    this.#presence = new Presence(deps.timers, deps.clock);
+    this.#presence = new Presence(deps.timers, deps.clock, deps.timing.pollMs, () => this.#show());
     this.#arrivals = new Arrivals(ctx, (entry) => {
       // A token came (fetched here or elsewhere): failures remembered for its key are history.
       this.#resolver.forgetNudge(entry.key);
@@ -142,14 +136,13 @@ export class Coordinator {
 
   /** A read of `key` in this tab (getToken, peekToken) at `now`: it keeps the key in use (R21), unless away. */
   touch(key: string, now: Instant): void {
-    this.#stay();
+    this.#presence.stay();
     // Away, it takes no use lock: Firefox would keep a page that waits for a Web Lock out of its cache.
     if (!this.#presence.away) this.#usage.touch(key, now);
   }
 
   /** A servable token for `key` (or a brand-new one with force), fetched once among all tabs. */
   resolve(key: string, force: boolean): Promise<Entry> {
-    this.#stay();
     return this.#resolver.resolve(key, force, this.#seeding.get(key));
   }
 
@@ -169,7 +162,7 @@ export class Coordinator {
    * are dropped once they can no longer be served.
    */
   revalidate(): void {
-    this.#stay(true);
+    this.#presence.stay(true);
     if (this.#session.closed || this.#presence.away) return;
     const { store, clock } = this.#ctx;
     const now = clock.now();
@@ -188,7 +181,7 @@ export class Coordinator {
    * past its `exp` on this machine's wall clock, whichever ends first. True when kept.
    */
   seed(key: string, jwt: string): Promise<boolean> {
-    this.#stay(true); // a seed is broadcast
+    this.#presence.stay(true); // a seed is broadcast
     const kept = this.#seed(key, jwt);
     const done: Promise<unknown> = kept
       .catch(() => {})
@@ -214,7 +207,7 @@ export class Coordinator {
 
   /** Sign out everywhere (R13). */
   clear(): void {
-    this.#stay(true); // so that the other tabs hear it
+    this.#presence.stay(true); // so that the other tabs hear it
     if (!this.#session.closed) this.#signOut();
   }
 
@@ -270,48 +263,26 @@ export class Coordinator {
 
   /**
    * The page goes (`pagehide`, `freeze`, or `beforeunload` while it holds or waits for a lock):
-   * it closes, navigates away, or enters the back/forward cache (R11, R22). Leave the group at once, so that the next leader takes over without waiting
-   * for the browser to tear the page down, and no lock or message keeps a cached page out of the
-   * cache or evicts it; end what is under way (a fetch, a question: neither turns into a fetch of
+   * it closes, navigates away, or enters the back/forward cache (R11, R22). Leave the group at
+   * once, so that the next leader takes over without waiting for the browser to tear the page
+   * down, and no lock or message keeps a cached page out of the cache or evicts it; end what is under way (a fetch, a question: neither turns into a fetch of
    * this tab's); drop the tokens, so that a tab restored after a sign-out elsewhere serves none
    * from before it. Calls pending wait for the page to come back.
    */
   #hide(mayStay = false): void {
     if (this.#session.closed) return;
-    if (!mayStay) this.#stayed(); // `pagehide` after `beforeunload`: the page goes after all
+    if (!mayStay) this.#presence.gone(); // `pagehide` after `beforeunload`: the page goes after all
     if (this.#presence.away) return;
-    if (mayStay) this.#mayStay = {};
-    if (mayStay && this.#presence.waiting) this.#stay(); // so that the calls settle
-    this.#presence.leave();
+    this.#presence.leave(mayStay);
     this.#stopWork(leftError());
     void this.#leave();
   }
 
   /** Back (`pageshow` from the back/forward cache, `resume`): rejoin, and the pending calls go on. */
   #show(): void {
-    this.#stayed();
     if (this.#session.closed || !this.#presence.away) return;
     this.#join();
     this.#presence.back();
-  }
-
-  /**
-   * In use after a `beforeunload`: the page stays unless `pagehide` comes first. The next page may
-   * take a while to arrive, and Firefox checks for Web Locks just before `pagehide` (a read that
-   * rejoined at once kept 4 of 20 pages out of its cache, measured), so the tab rejoins one poll
-   * later; `now`: at once (in view again, online, or a call that must reach the other tabs).
-   */
-  #stay(now = false): void {
-    const stay = this.#mayStay;
-    if (!stay) return;
-    if (now) this.#show();
-    else stay.timer ??= this.#ctx.timers.after(this.#ctx.timing.pollMs, () => this.#show());
-  }
-
-  /** Forgets the `beforeunload` (and its timer): the page left for good, or is back. */
-  #stayed(): void {
-    this.#mayStay?.timer?.();
-    this.#mayStay = undefined;
   }
 
   #leave(): Promise<void> {
