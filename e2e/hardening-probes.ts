@@ -5,7 +5,6 @@
 
 import { type APIRequestContext, expect, type Page } from '@playwright/test';
 import type { ServerHistory } from '../playground/server/contract';
-import { freezeFor } from './engine';
 import type { TestWindow } from './page-state';
 
 /** What a page under these probes has on `window`, besides the cache. */
@@ -28,8 +27,8 @@ export interface Read {
 // A hang another tab sees begin
 
 /**
- * Prepares `watcher` to see the hang of another tab begin (`hangFor` with the same `mark`). Call
- * it before `hangFor`; then `hangSeen` resolves once the hung tab's main thread is busy (no
+ * Prepares `watcher` to see the hang of another tab begin (engine.ts's `freezeFor`, or
+ * `hangOnceFetching`, with the same `mark`). Call it before the hang; then `hangSeen` resolves once the hung tab's main thread is busy (no
  * message, timer or lock callback of its own runs from then on), to the moment the hang began
  * (the hung tab's Date.now(): one machine clock, whatever the message's delay).
  */
@@ -54,16 +53,7 @@ export function hangSeen(watcher: Page): Promise<number> {
 }
 
 /**
- * Hangs `page` for `ms` (engine.ts's freezeFor: its main thread busy, it keeps its Web Locks,
- * runs nothing else, and what piled up runs when it thaws), after telling the watchers of `mark`
- * in the same task: the message leaves while the page is already stuck.
- */
-export async function hangFor(page: Page, ms: number, mark: string): Promise<void> {
-  await freezeFor(page, ms, mark);
-}
-
-/**
- * Calls getToken(key) in `page` and hangs the page (as `hangFor`) the moment the token server has
+ * Calls getToken(key) in `page` and hangs the page (as `freezeFor` with a mark does) the moment the token server has
  * a request in flight, all inside the page: no round trip of the test runner (up to a second in
  * Firefox) between the request and the hang. With a server latency longer than the few
  * milliseconds that takes (check it with the request's arrival and `hangSeen`), the page hangs

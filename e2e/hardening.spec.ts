@@ -5,11 +5,10 @@
 // are in hardening-probes.ts.
 
 import type { Page } from '@playwright/test';
-import { cannotHangFromInside } from './engine';
+import { cannotHangFromInside, freezeFor } from './engine';
 import { expect, test } from './fixtures';
 import {
   answerTimeoutMs,
-  hangFor,
   hangOnceFetching,
   hangSeen,
   peekClaims,
@@ -60,7 +59,7 @@ test('sign-out while a follower asks a hung leader: the caller gets cleared, no 
 
   const mark = `${cacheName}-hang`;
   await watchForHang(follower, mark);
-  const thawed = hangFor(leader, 2500, mark);
+  const thawed = freezeFor(leader, 2500, mark);
   const hungAt = await hangSeen(follower);
   // The follower reads a key the group does not hold (so it asks the leader) and, 200 ms later,
   // the user presses "sign out everywhere" in it.

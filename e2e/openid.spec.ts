@@ -18,7 +18,7 @@ import { recorded } from './recorder';
 import { isShown } from './shown';
 import { tabUrl } from './tabs';
 import { SHORT_TTL_S } from './timing.mjs';
-import { expectOneLeader, expectSharedToken, waitUntilNoRefreshDue, watchTabs } from './waits';
+import { expectOneLeader, expectSharedToken, leadingNow, waitUntilNoRefreshDue, watchTabs } from './waits';
 
 const OPENID = { auth: 'oidc' };
 const KEYS = ['default', 'second'];
@@ -152,9 +152,7 @@ for (const graceSeconds of [0, 10]) {
     await expect
       .poll(() => server.requests(), { timeout: 2 * SHORT_TTL_S * 1000, intervals: [25] })
       .toBeGreaterThan(before);
-    const leading = await leaderIndexes(pages);
-    expect(leading, 'one tab leads, the one whose refresh is at the provider').toHaveLength(1);
-    const leader = pages[leading[0] as number] as Page;
+    const leader = await leadingNow(pages, 'the one whose refresh is at the provider');
     const rest = pages.filter((p) => p !== leader);
     const [held] = await peekJtis(rest);
     const how = await leaderGoes(context, leader, engine);

@@ -5,15 +5,14 @@
 // the OpenID Provider (openid.spec.ts; the same tabs against this server are table 8 of
 // `npm run bench`, 0 reuses). Here: what no client can prevent, a crash with a refresh in flight.
 
-import type { Page } from '@playwright/test';
 import { crashTab } from './engine';
 import { expect, test } from './fixtures';
 import { note } from './note';
-import { leaderIndexes, nextTokenCodes } from './page-state';
+import { nextTokenCodes } from './page-state';
 import { recorded } from './recorder';
 import { signIn } from './server-api';
 import { SHORT_TTL_S } from './timing.mjs';
-import { elapse, expectOneLeader } from './waits';
+import { elapse, expectOneLeader, leadingNow } from './waits';
 
 const LIFETIME_MS = SHORT_TTL_S * 1000;
 
@@ -39,9 +38,7 @@ test('rotation: a leader that crashes with its refresh in flight signs the user 
   await expect
     .poll(() => server.requests(), { timeout: 2 * LIFETIME_MS, intervals: [25] })
     .toBeGreaterThan(before);
-  const leading = await leaderIndexes(pages);
-  expect(leading, 'one tab leads, the one whose refresh is at the server').toHaveLength(1);
-  const leader = pages[leading[0] as number] as Page;
+  const leader = await leadingNow(pages, 'the one whose refresh is at the server');
   const rest = pages.filter((p) => p !== leader);
   await crashTab(context, leader);
   await expectOneLeader(rest);

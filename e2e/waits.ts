@@ -2,7 +2,15 @@
 
 import { expect, type Page } from '@playwright/test';
 import { leaderIndexes, peekJtis, type TestWindow } from './page-state';
+import { textOf } from './shown';
 import { LEEWAY_S } from './timing.mjs';
+
+/** The one tab that leads at this instant, not waited for: `why` says which tab that must be. */
+export async function leadingNow(pages: readonly Page[], why: string): Promise<Page> {
+  const leading = await leaderIndexes(pages);
+  expect(leading, `one tab leads, ${why}`).toHaveLength(1);
+  return pages[leading[0] as number] as Page;
+}
 
 /** Waits until exactly one of `pages` leads by the API (`isLeader`); returns its index. */
 export async function expectOneLeaderByApi(pages: readonly Page[], timeout = 10_000): Promise<number> {
@@ -32,7 +40,7 @@ export async function expectOneLeader(pages: readonly Page[], timeout = 10_000):
         const indexes = await leaderIndexes(pages);
         if (indexes.length !== 1) return `leaders by the API: ${JSON.stringify(indexes)}`;
         const shown = pages.flatMap((page, i) => (showsDashboard(page) ? [{ page, i }] : []));
-        const roles = await Promise.all(shown.map(({ page }) => page.getByTestId('role').textContent()));
+        const roles = await Promise.all(shown.map(({ page }) => textOf(page, 'role')));
         const expected = shown.map(({ i }) => (i === indexes[0] ? 'leader' : 'follower'));
         if (JSON.stringify(roles) !== JSON.stringify(expected)) {
           return `role labels ${JSON.stringify(roles)} with tab ${indexes[0]} leading`;

@@ -10,7 +10,7 @@ import { pass, settledNow, useSimulatedTabs } from './helpers.js';
 // is visible again, or (calls waiting) after one poll interval. (The browsers' side: e2e.)
 
 const tabs = useSimulatedTabs();
-const { open } = groupOf(tabs);
+const { open, leaderWithPage } = groupOf(tabs);
 
 describe('R11: the beforeunload listener', () => {
   it('is there only while the tab holds or waits for a lock, and never cancels the navigation', () => {
@@ -60,12 +60,7 @@ describe('R11: the beforeunload listener', () => {
 
 describe('R11: a navigation that does not happen', () => {
   it('the leader hands over at beforeunload; staying, it rejoins a poll after its next use, as a follower, with no fetch', async () => {
-    const page = fakeLifecycle();
-    const leader = open({}, { watchLifecycle: page.watch });
-    await pass(200);
-    const others = [open(), open()];
-    await pass(200);
-    const token = await across(others[0]?.getToken(), 100);
+    const { page, leader, others, token } = await leaderWithPage();
     page.beforeUnload();
     expect(leader.isLeader).toBe(false);
     await pass(50);

@@ -99,7 +99,17 @@ export function groupOf(tabs: Tabs) {
     await pass(200);
     return { control, leader, followers };
   };
-  return { open, group, silenceableLeaderWith };
+  /** A leader whose page lifecycle the test drives, opened first, two followers, and their token. */
+  const leaderWithPage = async () => {
+    const page = fakeLifecycle();
+    const leader = open({}, { watchLifecycle: page.watch });
+    await pass(200);
+    const others = [open(), open()];
+    await pass(200);
+    const token = await across(others[0]?.getToken(), 100);
+    return { page, leader, others, token };
+  };
+  return { open, group, silenceableLeaderWith, leaderWithPage };
 }
 
 /** A tab's page lifecycle, driven by the test (R17, R22). */

@@ -6,16 +6,11 @@ import { across, countingTimers, fakeLifecycle, groupOf, leaders, recordingTrans
 import { pass, useSimulatedTabs } from './helpers.js';
 
 const tabs = useSimulatedTabs();
-const { open, group } = groupOf(tabs);
+const { open, group, leaderWithPage } = groupOf(tabs);
 
 describe('R22: the back/forward cache', () => {
   it('a leader entering it lets go of every lock at once; back, it rejoins as a follower and resyncs with no fetch', async () => {
-    const page = fakeLifecycle();
-    const leader = open({}, { watchLifecycle: page.watch });
-    await pass(200);
-    const others = [open(), open()];
-    await pass(200);
-    const token = await across(others[0]?.getToken(), 100);
+    const { page, leader, others, token } = await leaderWithPage();
     expect(leader.isLeader).toBe(true);
     page.hide();
     expect(leader.isLeader).toBe(false);
