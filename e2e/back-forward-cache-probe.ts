@@ -11,7 +11,7 @@
 //        +> http://…/bench.html?… should be blocked from going into the BFCache
 //     Playwright's `page.goBack()` and `waitForURL()` never return in Firefox over BiDi when the
 //     page comes back from the cache, so Back is `history.back()` there.
-//   WebKit: no reasons at all (webkitProbe); Back is `history.back()` too.
+//   WebKit: no reasons at all (webkitProbe); Back is WebDriver's own.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -104,16 +104,14 @@ function firefoxProbe(): CacheProbe {
 
 /** Presses Back and waits until the tab shows `url` again. */
 export async function goBack(engine: EngineName, page: Page, url: string): Promise<void> {
-  if (engine === 'chromium') {
-    // A page restored from the cache fires no `load`: wait for the commit only.
+  if (engine !== 'firefox') {
+    // A page restored from the cache fires no `load`: wait for the commit only. (WebKit's lane:
+    // WebDriver's own Back, which waits for the traversal; a script command sent into a page as
+    // it entered the cache never answered, and held the whole session up, 1 run in 16.)
     await page.goBack({ waitUntil: 'commit' });
     return;
   }
   // Nor does waitForURL for a restored page: the tab itself is asked where it is.
-  // Deferred, so that the command's answer leaves before the document does (WebKit's lane once
-  // got an error with no message from a `history.back()` answered as the page went).
-  await page.evaluate(() => {
-    setTimeout(() => history.back(), 0);
-  });
+  await page.evaluate(() => history.back());
   await page.waitForFunction((url) => location.href === url, url, { polling: 50 });
 }

@@ -124,6 +124,13 @@ export class WebKitPage {
     return null;
   }
 
+  /** WebDriver's Back, which returns once the traversal is done (a page restored from the cache included). */
+  async goBack(_options?: object): Promise<null> {
+    await this.#run((d) => d.navigate().back());
+    this.#url = await this.#run((d) => d.getCurrentUrl());
+    return null;
+  }
+
   url(): string {
     return this.#url;
   }
@@ -175,19 +182,5 @@ export class WebKitPage {
 
   mainFrame(): object {
     return this;
-  }
-
-  /** A data-testid element, for the two things the shared helpers do with one: read it, click it. */
-  getByTestId(id: string): { textContent(): Promise<string | null>; click(): Promise<void> } {
-    const find = `[data-testid="${id}"]`;
-    return {
-      textContent: () => this.evaluate((s) => document.querySelector(s)?.textContent ?? null, find),
-      click: () =>
-        this.evaluate((s) => {
-          const el = document.querySelector(s);
-          if (!(el instanceof HTMLElement)) throw new Error(`no element ${s}`);
-          el.click();
-        }, find),
-    };
   }
 }

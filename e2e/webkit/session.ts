@@ -36,24 +36,27 @@ export class Session {
 
   /** Runs `command` on the window `handle` once the commands before it are done. */
   run<T>(handle: string, command: (driver: WebDriver) => Promise<T>): Promise<T> {
-    const next = this.#queue.then(async () => {
+    return this.#inTurn(async () => {
       if (this.#current !== handle) {
         await this.driver.switchTo().window(handle);
         this.#current = handle;
       }
       return command(this.driver);
     });
-    this.#queue = next.catch(() => {});
-    return next;
   }
 
   /** A new tab of this browser: its window handle. */
   newTab(): Promise<string> {
-    const next = this.#queue.then(async () => {
+    return this.#inTurn(async () => {
       await this.driver.switchTo().newWindow('tab');
       this.#current = await this.driver.getWindowHandle();
       return this.#current;
     });
+  }
+
+  /** `work` once the commands before it are done; the next waits for it, whether it fails or not. */
+  #inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(work);
     this.#queue = next.catch(() => {});
     return next;
   }
